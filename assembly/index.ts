@@ -1,0 +1,5 @@
+// The kernel module's exports. Kernels know nothing of the API: they read and write f32
+// buffers at byte offsets in linear memory, which the host owns and grows; they never allocate.
+export { rmsprop } from "./rmsprop";
+export { adagrad } from "./adagrad";
+export { allFinite } from "./finite";

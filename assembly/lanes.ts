@@ -1,0 +1,39 @@
+// Arithmetic written once for both a 4-lane f32x4 vector and a scalar f32, so that the SIMD
+// body and the scalar tail of every kernel share one formula and cannot drift apart in
+// operation order. Every helper is a single IEEE-754 binary32 operation with one rounding:
+// no fused multiply-add, no flush-to-zero, which is what keeps the kernels bit-exact.
+
+@inline export function splat<T>(x: f32): T {
+  if (isVector<T>()) return f32x4.splat(x) as T;
+  else return x as T;
+}
+
+@inline export function add<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.add(a as v128, b as v128) as T;
+  else return ((a as f32) + (b as f32)) as T;
+}
+
+@inline export function sub<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.sub(a as v128, b as v128) as T;
+  else return ((a as f32) - (b as f32)) as T;
+}
+
+@inline export function mul<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.mul(a as v128, b as v128) as T;
+  else return ((a as f32) * (b as f32)) as T;
+}
+
+@inline export function div<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.div(a as v128, b as v128) as T;
+  else return ((a as f32) / (b as f32)) as T;
+}
+
+@inline export function sqrt<T>(a: T): T {
+  if (isVector<T>()) return f32x4.sqrt(a as v128) as T;
+  else return Mathf.sqrt(a as f32) as T;
+}
+
+@inline export function neg<T>(a: T): T {
+  if (isVector<T>()) return f32x4.neg(a as v128) as T;
+  else return (-(a as f32)) as T;
+}

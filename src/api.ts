@@ -1,0 +1,12 @@
+// Everything public except `init`/`initSync`, which each entry point binds to its own way of
+// finding the kernels (embedded bytes, or a .wasm module import on Workers).
+export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
+export { Adagrad, type AdagradOptions } from "./adagrad.js";
+export { Optimizer, NonFiniteGradientError, type StateDict, type TensorState } from "./optimizer.js";
+export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
+export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
+export type { NonFinitePolicy } from "./options.js";
+export type { BackendName } from "./backend.js";
+export type { InitOptions } from "./runtime.js";
+export type { WasmSource } from "./wasm/backend.js";
+export { fallbackReasonOf as fallbackReason } from "./runtime.js";

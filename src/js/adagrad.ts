@@ -1,0 +1,24 @@
+// Adagrad in plain JS, every operation rounded to float32 in the order of FORMULAS.md (see
+// js/rmsprop.ts for why Math.fround per operation is exact).
+import { MAXIMIZE, WEIGHT_DECAY } from "../backend.js";
+
+const f = Math.fround;
+
+export function adagradJs(
+  x: Float32Array, flags: number, n: number, p: number, g: number, sum: number,
+  E: number, W: number, C: number,
+): void {
+  const maximize = (flags & MAXIMIZE) !== 0;
+  const decay = (flags & WEIGHT_DECAY) !== 0;
+  p >>>= 2; g >>>= 2; sum >>>= 2;
+  for (let i = 0; i < n; i++) {
+    const pv = x[p + i]!;
+    let gv = x[g + i]!;
+    if (maximize) gv = -gv;
+    if (decay) gv = f(gv + f(W * pv));
+    const sv = f(x[sum + i]! + f(gv * gv));
+    x[sum + i] = sv;
+    const std = f(f(Math.sqrt(sv)) + E);
+    x[p + i] = pv + f(f(C * gv) / std);
+  }
+}

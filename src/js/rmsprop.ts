@@ -1,0 +1,76 @@
+// RMSprop in plain JS with every operation rounded to float32, in the operation order of
+// FORMULAS.md: the same bits as the wasm kernel. A double result of one + - * / or sqrt on
+// float32 inputs rounds to the correctly rounded float32, so Math.fround after each
+// operation is exact single-precision arithmetic. Stores into a Float32Array round too.
+import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
+
+const f = Math.fround;
+
+export function rmspropJs(
+  x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
+  A: number, B: number, E: number, W: number, M: number, L: number,
+): void {
+  const maximize = (flags & MAXIMIZE) !== 0;
+  const decay = (flags & WEIGHT_DECAY) !== 0;
+  p >>>= 2; g >>>= 2; sq >>>= 2;
+  // The centered and momentum variants touch different buffers, so they are separate loops;
+  // maximize and weight decay are loop-invariant branches the JIT predicts perfectly.
+  if (flags & CENTERED) {
+    ga >>>= 2;
+    if (flags & MOMENTUM) {
+      buf >>>= 2;
+      for (let i = 0; i < n; i++) {
+        const pv = x[p + i]!;
+        let gv = x[g + i]!;
+        if (maximize) gv = -gv;
+        if (decay) gv = f(gv + f(W * pv));
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
+        const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+        x[buf + i] = bv;
+        x[p + i] = pv + f(L * bv);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const pv = x[p + i]!;
+        let gv = x[g + i]!;
+        if (maximize) gv = -gv;
+        if (decay) gv = f(gv + f(W * pv));
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
+        x[p + i] = pv + f(f(L * gv) / avg);
+      }
+    }
+  } else if (flags & MOMENTUM) {
+    buf >>>= 2;
+    for (let i = 0; i < n; i++) {
+      const pv = x[p + i]!;
+      let gv = x[g + i]!;
+      if (maximize) gv = -gv;
+      if (decay) gv = f(gv + f(W * pv));
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      const avg = f(f(Math.sqrt(sv)) + E);
+      const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+      x[buf + i] = bv;
+      x[p + i] = pv + f(L * bv);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const pv = x[p + i]!;
+      let gv = x[g + i]!;
+      if (maximize) gv = -gv;
+      if (decay) gv = f(gv + f(W * pv));
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      const avg = f(f(Math.sqrt(sv)) + E);
+      x[p + i] = pv + f(f(L * gv) / avg);
+    }
+  }
+}

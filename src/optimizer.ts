@@ -1,0 +1,493 @@
+// What RMSprop and Adagrad share: param groups, the heap layout of their tensors, the step
+// pipeline (validate everything, copy in, check, run kernels, copy out) and the state dict.
+// Subclasses say which state buffers they keep and how one group calls its kernel.
+import type { Backend } from "./backend.js";
+import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
+import { planGroup, refreshViews, type GroupPlan, type TensorPlan } from "./layout.js";
+import {
+  checkOption, defaultsOf, NON_FINITE_POLICIES, resolveOptions, show,
+  type EnumSpec, type NonFinitePolicy, type Specs,
+} from "./options.js";
+import { allBackends, currentBackend } from "./runtime.js";
+import { storeTensorOf, type ParamStore } from "./store.js";
+
+/** A param's state as `stateDict()` reports it: PyTorch's names, arrays copied. */
+export type TensorState = { step: number } & Record<string, Float32Array | number>;
+
+/** PyTorch-shaped optimizer state: per-param state in param order, and the groups' options. */
+export interface StateDict {
+  state: TensorState[];
+  param_groups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
+
+// Keys PyTorch writes into param_groups that have no meaning here; a loaded dict may carry them.
+const TORCH_ONLY_KEYS = ["foreach", "differentiable", "capturable", "fused", "initial_lr"];
+
+/** Thrown by `step()` under `nonFinite: "throw"`. */
+export class NonFiniteGradientError extends RangeError {
+  override name = "NonFiniteGradientError";
+}
+
+export abstract class Optimizer<O extends object> {
+  /** The param groups; assign their options between steps (schedules). */
+  readonly paramGroups: ParamGroup<O>[];
+  /** Steps skipped under `nonFinite: "skip"`. */
+  skippedSteps = 0;
+  /** The backend this optimizer's state lives in. */
+  readonly backend: Backend;
+
+  protected readonly groups: ParsedGroup[];
+  protected readonly plans: GroupPlan[];
+  protected readonly tensors: TensorPlan[];
+  /** True once state exists (PyTorch: RMSprop after the first step, Adagrad from the start). */
+  protected hasState: boolean;
+  private policy: NonFinitePolicy;
+  private readonly stores: ParamStore[];
+  private viewsGeneration: number;
+  private disposed = false;
+  private ownRanges: number[] = [];
+  private readonly foreignRanges = new Map<ArrayBufferLike, number[]>();
+  private allZeroCopy: boolean;
+
+  protected constructor(
+    protected readonly kind: string,
+    protected readonly specs: Specs,
+    /** State buffer names, PyTorch's, in slot order. */
+    protected readonly slots: readonly string[],
+    params: unknown,
+    options: unknown,
+    eagerState: boolean,
+  ) {
+    const top = resolveOptions({ ...specs, nonFinite: NON_FINITE }, options,
+      { ...defaultsOf(specs), nonFinite: "propagate" }, `${kind} options`);
+    this.policy = top.nonFinite as NonFinitePolicy;
+    delete top.nonFinite;
+    this.groups = parseGroups(kind, specs, params, top);
+    const all = this.groups.flatMap((g) => g.params);
+    this.backend = pickBackend(kind, all);
+    this.checkDistinct(all);
+    const heap = this.backend.heap;
+    this.plans = [];
+    try {
+      let index = 0;
+      for (const g of this.groups) {
+        this.plans.push(planGroup(heap, g.params, index, slots.length));
+        index += g.params.length;
+      }
+      for (let i = 0; i < this.plans.length; i++) this.allocateSlots(i);
+    } catch (e) {
+      this.releaseAll();
+      throw e;
+    }
+    this.tensors = this.plans.flatMap((p) => p.tensors);
+    this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
+    this.allZeroCopy = this.tensors.every((t) => t.store);
+    this.hasState = eagerState;
+    this.viewsGeneration = heap.generation;
+    this.indexRanges();
+    this.paramGroups = this.groups.map((g, i) =>
+      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, () => this.allocateSlots(i)));
+  }
+
+  /** What to do when a gradient holds NaN or ±Inf: see the README's Guarantees. */
+  get nonFinite(): NonFinitePolicy {
+    return this.policy;
+  }
+  set nonFinite(v: NonFinitePolicy) {
+    checkOption(NON_FINITE, v, `${this.kind}.nonFinite`);
+    this.policy = v;
+  }
+
+  /** Is state buffer `slot` needed under a group's current options? */
+  protected abstract needsSlot(values: Record<string, unknown>, slot: number): boolean;
+  /** The value a freshly allocated state buffer starts with. */
+  protected slotInit(_values: Record<string, unknown>, _slot: number): number {
+    return 0;
+  }
+  /** Runs the kernel over `n` elements: params at `p`, grads at `g`, slot k at state[k] + rel. */
+  protected abstract run(
+    values: Record<string, unknown>, n: number, p: number, g: number,
+    state: readonly number[], rel: number, step: number,
+  ): void;
+
+  /**
+   * One optimizer step. `grads` are in the order the params were given, each a Float32Array of
+   * its param's length; omit them when every param is a ParamStore view (the gradients are
+   * then read from the store). Returns false when `nonFinite: "skip"` skipped the step.
+   * Throws, changing nothing, on bad input.
+   */
+  step(grads?: readonly Float32Array[]): boolean {
+    this.assertLive();
+    this.checkGrads(grads);
+    for (const s of this.stores) s.assertUsable();
+    const heap = this.backend.heap;
+    if (this.viewsGeneration !== heap.generation) {
+      for (const plan of this.plans) refreshViews(heap, plan);
+      this.viewsGeneration = heap.generation;
+    }
+    const tensors = this.tensors;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.pView.set(t.param);
+      if (grads !== undefined) {
+        const g = grads[i]!;
+        if (g.byteOffset !== t.gPtr || g.buffer !== heap.buffer) t.gView.set(g);
+      }
+    }
+    if (this.policy !== "propagate" && !this.gradsFinite()) return this.nonFiniteStep();
+    for (let i = 0; i < this.plans.length; i++) this.runGroup(this.plans[i]!, this.groups[i]!.values);
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.param.set(t.pView);
+      t.step++;
+    }
+    this.hasState = true;
+    return true;
+  }
+
+  /** PyTorch-shaped state: `state` in param order (empty before RMSprop's first step). */
+  stateDict(): StateDict {
+    this.assertLive();
+    const heap = this.backend.heap;
+    const state: TensorState[] = [];
+    if (this.hasState) {
+      for (const plan of this.plans) {
+        for (const t of plan.tensors) {
+          const entry: TensorState = { step: t.step };
+          plan.state.forEach((ptr, k) => {
+            if (ptr >= 0) entry[this.slots[k]!] = heap.copyOutNew(ptr + t.rel * 4, t.length);
+          });
+          state.push(entry);
+        }
+      }
+    }
+    const param_groups = this.plans.map((plan, i) => {
+      const out: Record<string, unknown> = {};
+      for (const [key, spec] of Object.entries(this.specs)) out[spec.torch] = this.groups[i]!.values[key];
+      return { ...out, params: plan.tensors.map((t) => t.index) };
+    });
+    return { state, param_groups };
+  }
+
+  /**
+   * Restores options and state from `stateDict()` output (or a PyTorch state dict with the
+   * same structure). Validates all of it first: a dict that does not fit throws and changes
+   * nothing.
+   */
+  loadStateDict(sd: StateDict): void {
+    this.assertLive();
+    const where = `${this.kind}.loadStateDict`;
+    if (typeof sd !== "object" || sd === null) throw new TypeError(`${where}: expected a state dict object, got ${show(sd)}`);
+    const groupsIn = sd.param_groups;
+    if (!Array.isArray(groupsIn) || groupsIn.length !== this.plans.length) {
+      throw new RangeError(`${where}: param_groups must be an array of ${this.plans.length} group(s), got ${Array.isArray(groupsIn) ? groupsIn.length : show(groupsIn)}`);
+    }
+    const byTorch = new Map(Object.entries(this.specs).map(([k, s]) => [s.torch, k]));
+    const idToTensor = new Map<unknown, TensorPlan>();
+    const newValues = groupsIn.map((gIn: Record<string, unknown>, i) => {
+      const w = `${where}: param_groups[${i}]`;
+      if (typeof gIn !== "object" || gIn === null) throw new TypeError(`${w} must be an object, got ${show(gIn)}`);
+      const plan = this.plans[i]!;
+      if (!Array.isArray(gIn.params) || gIn.params.length !== plan.tensors.length) {
+        throw new RangeError(`${w}.params must list ${plan.tensors.length} param id(s), got ${Array.isArray(gIn.params) ? gIn.params.length : show(gIn.params)}`);
+      }
+      gIn.params.forEach((id: unknown, j: number) => {
+        if (idToTensor.has(id)) throw new RangeError(`${w}.params[${j}]: param id ${show(id)} appears twice`);
+        idToTensor.set(id, plan.tensors[j]!);
+      });
+      const values = { ...this.groups[i]!.values };
+      for (const [tk, v] of Object.entries(gIn)) {
+        if (tk === "params" || TORCH_ONLY_KEYS.includes(tk)) continue;
+        const key = byTorch.get(tk);
+        if (key === undefined) throw new TypeError(`${w} has unknown key ${JSON.stringify(tk)}`);
+        checkOption(this.specs[key]!, v, `${w}.${tk}`);
+        values[key] = v;
+      }
+      return values;
+    });
+    const entries = this.readStateEntries(sd.state, idToTensor, newValues, where);
+    // Everything is valid: now allocate what the loaded state needs, then write.
+    const heap = this.backend.heap;
+    const allocated: number[] = [];
+    const slotPtrs = this.plans.map((plan, i) => this.slots.map((_, k) => {
+      const wanted = entries ? entries.some((e) => e.plan === plan && e.buffers[k] !== undefined)
+        : this.needsSlot(newValues[i]!, k);
+      if (!wanted) return -1;
+      if (plan.state[k]! >= 0) return plan.state[k]!;
+      try {
+        const ptr = heap.alloc(plan.total * 4);
+        allocated.push(ptr);
+        return ptr;
+      } catch (e) {
+        for (const p of allocated) heap.release(p);
+        throw e;
+      }
+    }));
+    this.plans.forEach((plan, i) => {
+      this.groups[i]!.values = Object.assign(this.groups[i]!.values, newValues[i]);
+      plan.state.forEach((ptr, k) => {
+        const next = slotPtrs[i]![k]!;
+        if (ptr >= 0 && next < 0) heap.release(ptr);
+        plan.state[k] = next;
+        if (next >= 0) heap.f32.fill(this.slotInit(newValues[i]!, k), next >>> 2, (next >>> 2) + plan.total);
+      });
+    });
+    if (entries) {
+      for (const e of entries) {
+        e.tensor.step = e.step;
+        e.buffers.forEach((b, k) => {
+          if (b !== undefined) heap.f32.set(b, (e.plan.state[k]! >>> 2) + e.tensor.rel);
+        });
+      }
+    } else {
+      for (const t of this.tensors) t.step = 0;
+    }
+    this.hasState = entries !== null;
+    this.indexRanges();
+  }
+
+  /** Gives all memory back; any later use throws. Store tensors are left to their store. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.releaseAll();
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  private runGroup(plan: GroupPlan, values: Record<string, unknown>): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    const t0 = ts[0]!;
+    let uniform = plan.span;
+    for (let i = 1; uniform && i < ts.length; i++) uniform = ts[i]!.step === t0.step;
+    if (uniform) {
+      this.run(values, plan.total, t0.pPtr, t0.gPtr, plan.state, 0, t0.step + 1);
+      return;
+    }
+    for (const t of ts) this.run(values, t.length, t.pPtr, t.gPtr, plan.state, t.rel * 4, t.step + 1);
+  }
+
+  private gradsFinite(): boolean {
+    const k = this.backend.kernels;
+    for (const plan of this.plans) {
+      const t0 = plan.tensors[0];
+      if (!t0) continue;
+      if (plan.span) {
+        if (!k.allFinite(plan.total, t0.gPtr)) return false;
+      } else {
+        for (const t of plan.tensors) if (!k.allFinite(t.length, t.gPtr)) return false;
+      }
+    }
+    return true;
+  }
+
+  private nonFiniteStep(): boolean {
+    if (this.policy === "skip") {
+      this.skippedSteps++;
+      return false;
+    }
+    const k = this.backend.kernels;
+    const bad = this.tensors.find((t) => !k.allFinite(t.length, t.gPtr))!;
+    const x = bad.gView;
+    let j = 0;
+    while (Number.isFinite(x[j]!)) j++;
+    throw new NonFiniteGradientError(
+      `${this.kind}.step: grads[${bad.index}][${j}] is ${x[j]} (nonFinite: "throw"); nothing was changed`,
+    );
+  }
+
+  /** Validates step()'s grads against every param; throws before anything is touched. */
+  private checkGrads(grads: readonly Float32Array[] | undefined): void {
+    const where = `${this.kind}.step`;
+    for (const t of this.tensors) {
+      if (!t.store && t.param.length !== t.length) {
+        throw new TypeError(`${where}: params[${t.index}] now has length ${t.param.length}, not ${t.length}; its buffer was detached or transferred`);
+      }
+    }
+    if (grads === undefined) {
+      if (this.allZeroCopy) return;
+      const t = this.tensors.find((x) => !x.store)!;
+      throw new TypeError(`${where}: grads are required, because params[${t.index}] is not a ParamStore view`);
+    }
+    if (!Array.isArray(grads)) throw new TypeError(`${where}: grads must be an array of Float32Array, got ${show(grads)}`);
+    if (grads.length !== this.tensors.length) {
+      throw new RangeError(`${where}: got ${grads.length} grad(s) for ${this.tensors.length} param(s)`);
+    }
+    const heap = this.backend.heap;
+    for (let i = 0; i < grads.length; i++) {
+      const g = grads[i];
+      const t = this.tensors[i]!;
+      if (!(g instanceof Float32Array)) throw new TypeError(`${where}: grads[${i}] must be a Float32Array, got ${show(g)}`);
+      if (g.length !== t.length) {
+        const detached = g.length === 0 && g.buffer.byteLength === 0;
+        throw new (detached ? TypeError : RangeError)(detached
+          ? `${where}: grads[${i}] is detached (memory grew or the buffer was transferred); re-read it`
+          : `${where}: grads[${i}] has length ${g.length}, but params[${i}] has length ${t.length}`);
+      }
+      if (g.length === 0) continue;
+      const start = g.byteOffset;
+      const end = start + g.byteLength;
+      const ranges = g.buffer === heap.buffer
+        ? (start === t.gPtr ? null : this.ownRanges)
+        : this.foreignRanges.get(g.buffer);
+      if (ranges && overlapsAny(ranges, start, end)) {
+        throw new TypeError(`${where}: grads[${i}] overlaps a parameter or state buffer of this optimizer`);
+      }
+    }
+  }
+
+  /** PyTorch refuses a tensor in two groups; overlapping views would also update twice. */
+  private checkDistinct(all: Float32Array[]): void {
+    const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
+    all.forEach((p, i) => {
+      if (p.byteLength === 0) return;
+      const list = byBuffer.get(p.buffer) ?? [];
+      list.push([p.byteOffset, p.byteOffset + p.byteLength, i]);
+      byBuffer.set(p.buffer, list);
+    });
+    for (const list of byBuffer.values()) {
+      list.sort((a, b) => a[0] - b[0]);
+      for (let j = 1; j < list.length; j++) {
+        if (list[j]![0] < list[j - 1]![1]) {
+          throw new TypeError(`${this.kind}: params[${list[j - 1]![2]}] and params[${list[j]![2]}] share memory; each parameter may appear once`);
+        }
+      }
+    }
+  }
+
+  /** Sorted [start, end) byte ranges that a gradient must not overlap, for checkGrads. */
+  private indexRanges(): void {
+    const own: Array<[number, number]> = [];
+    this.foreignRanges.clear();
+    const foreign = new Map<ArrayBufferLike, Array<[number, number]>>();
+    for (const plan of this.plans) {
+      for (const ptr of plan.state) if (ptr >= 0) own.push([ptr, ptr + plan.total * 4]);
+      for (const t of plan.tensors) {
+        if (t.store) own.push([t.pPtr, t.pPtr + t.length * 4]);
+        else if (t.length > 0) {
+          const list = foreign.get(t.param.buffer) ?? [];
+          list.push([t.param.byteOffset, t.param.byteOffset + t.param.byteLength]);
+          foreign.set(t.param.buffer, list);
+        }
+      }
+    }
+    const flat = (l: Array<[number, number]>) => l.sort((a, b) => a[0] - b[0]).flat();
+    this.ownRanges = flat(own);
+    for (const [b, l] of foreign) this.foreignRanges.set(b, flat(l));
+  }
+
+  private allocateSlots(groupIndex: number): void {
+    const plan = this.plans[groupIndex]!;
+    const values = this.groups[groupIndex]!.values;
+    const heap = this.backend.heap;
+    const missing = this.slots.map((_, k) => k).filter((k) => plan.state[k]! < 0 && this.needsSlot(values, k));
+    heap.checkFits(missing.map(() => plan.total * 4), `${this.kind} state`);
+    for (const k of missing) {
+      const ptr = heap.alloc(plan.total * 4);
+      const init = this.slotInit(values, k);
+      if (init !== 0) heap.f32.fill(init, ptr >>> 2, (ptr >>> 2) + plan.total);
+      plan.state[k] = ptr;
+    }
+    if (this.tensors) this.indexRanges();
+  }
+
+  private readStateEntries(
+    stateIn: unknown, idToTensor: Map<unknown, TensorPlan>, newValues: Record<string, unknown>[], where: string,
+  ): Array<{ plan: GroupPlan; tensor: TensorPlan; step: number; buffers: Array<Float32Array | undefined> }> | null {
+    if (typeof stateIn !== "object" || stateIn === null) throw new TypeError(`${where}: state must be an array or object, got ${show(stateIn)}`);
+    const keys = Object.keys(stateIn);
+    if (keys.length === 0) {
+      if (this.hasState && this.requiresState()) throw new RangeError(`${where}: state is empty, but ${this.kind} keeps state for every param`);
+      return null;
+    }
+    if (keys.length !== this.tensors.length) {
+      throw new RangeError(`${where}: state has ${keys.length} entr(ies) for ${this.tensors.length} param(s)`);
+    }
+    const idOf = new Map([...idToTensor.keys()].map((id) => [String(id), id]));
+    return keys.map((key) => {
+      const w = `${where}: state[${key}]`;
+      const id = idOf.get(key);
+      const tensor = id === undefined ? undefined : idToTensor.get(id);
+      if (!tensor) throw new RangeError(`${w} names no param listed in param_groups`);
+      const plan = this.plans.find((p) => p.tensors.includes(tensor))!;
+      const values = newValues[this.plans.indexOf(plan)]!;
+      const e = (stateIn as Record<string, Record<string, unknown>>)[key];
+      if (typeof e !== "object" || e === null) throw new TypeError(`${w} must be an object, got ${show(e)}`);
+      for (const k of Object.keys(e)) {
+        if (k !== "step" && !this.slots.includes(k)) throw new TypeError(`${w} has unknown key ${JSON.stringify(k)}`);
+      }
+      const step = e.step;
+      if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
+        throw new RangeError(`${w}.step must be a whole number >= 0, got ${show(step)}`);
+      }
+      const buffers = this.slots.map((name, k) => {
+        const b = e[name];
+        if (b === undefined) {
+          if (this.needsSlot(values, k)) throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
+          return undefined;
+        }
+        const arr = b instanceof Float32Array ? b
+          : Array.isArray(b) && b.every((x) => typeof x === "number") ? Float32Array.from(b as number[]) : null;
+        if (!arr) throw new TypeError(`${w}.${name} must be a Float32Array, got ${show(b)}`);
+        if (arr.length !== tensor.length) {
+          throw new RangeError(`${w}.${name} has length ${arr.length}, but param ${tensor.index} has length ${tensor.length}`);
+        }
+        return arr;
+      });
+      return { plan, tensor, step, buffers };
+    });
+  }
+
+  /** Adagrad keeps state from construction, so an empty state cannot be loaded into it. */
+  protected requiresState(): boolean {
+    return false;
+  }
+
+  private releaseAll(): void {
+    const heap = this.backend.heap;
+    for (const plan of this.plans) {
+      for (const ptr of plan.state) if (ptr >= 0) heap.release(ptr);
+      for (const ptr of plan.staging) heap.release(ptr);
+      plan.state.fill(-1);
+      plan.staging.length = 0;
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error(`${this.kind} was disposed; create a new optimizer`);
+  }
+}
+
+/** Binary search over a flat sorted [start0, end0, start1, end1, ...] list. */
+function overlapsAny(ranges: number[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = ranges.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[2 * mid + 1]! <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ranges.length / 2 && ranges[2 * lo]! < end;
+}
+
+/** The backend holding the params' store, or the default one. */
+function pickBackend(kind: string, params: Float32Array[]): Backend {
+  for (const b of allBackends()) {
+    if (params.some((p) => storeTensorOf(b.heap, p))) {
+      for (const other of allBackends()) {
+        if (other !== b && params.some((p) => storeTensorOf(other.heap, p))) {
+          throw new TypeError(`${kind}: params come from ParamStores of different backends`);
+        }
+      }
+      return b;
+    }
+  }
+  return currentBackend();
+}
