@@ -21,7 +21,7 @@ export interface ParsedGroup {
 }
 
 function tensorsOf(x: unknown, where: string): Float32Array[] {
-  if (x instanceof ParamStore) return x.params();
+  if (x instanceof ParamStore) return x.paramsForOptimizer();
   if (!Array.isArray(x)) throw new TypeError(`${where} must be an array of Float32Array or a ParamStore, got ${show(x)}`);
   x.forEach((p, i) => {
     if (!(p instanceof Float32Array)) throw new TypeError(`${where}[${i}] must be a Float32Array, got ${show(p)}`);
@@ -36,7 +36,7 @@ export function parseGroups(
   input: unknown,
   defaults: Record<string, unknown>,
 ): ParsedGroup[] {
-  if (input instanceof ParamStore) return [{ params: input.params(), values: { ...defaults } }];
+  if (input instanceof ParamStore) return [{ params: input.paramsForOptimizer(), values: { ...defaults } }];
   if (!Array.isArray(input)) {
     throw new TypeError(`${kind}: params must be an array of Float32Array, an array of param groups or a ParamStore, got ${show(input)}`);
   }

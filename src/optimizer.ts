@@ -85,7 +85,7 @@ export abstract class Optimizer<O extends object> {
     this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
     this.allZeroCopy = this.tensors.every((t) => t.store);
     this.hasState = eagerState;
-    this.viewsGeneration = heap.generation;
+    this.viewsGeneration = -1; // allocation above may have grown memory: re-derive views at step 1
     this.indexRanges();
     this.paramGroups = this.groups.map((g, i) =>
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, () => this.allocateSlots(i)));

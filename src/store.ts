@@ -18,13 +18,13 @@ export interface StoreTensor {
 }
 
 // Store tensors by parameter pointer, per heap: how an optimizer recognises a zero-copy view.
-const registry = new WeakMap<Heap, Map<number, StoreTensor>>();
+// A zero-length tensor shares its pointer with the next tensor, hence a list per pointer.
+const registry = new WeakMap<Heap, Map<number, StoreTensor[]>>();
 
 /** The live store tensor whose parameter is exactly `a`, if any. */
 export function storeTensorOf(heap: Heap, a: Float32Array): StoreTensor | undefined {
   if (!heap.owns(a)) return undefined;
-  const t = registry.get(heap)?.get(a.byteOffset);
-  return t && t.length === a.length ? t : undefined;
+  return registry.get(heap)?.get(a.byteOffset)?.find((t) => t.length === a.length);
 }
 
 /** Sizes of the tensors of a store, in elements: `{ w1: 784 * 128, b1: 128 }`. */
@@ -115,7 +115,9 @@ export class ParamStore {
         gradPtr: this.gradBlock + offsets[i]! * 4,
       };
       this.tensors.set(name, t);
-      reg.set(t.paramPtr, t);
+      const atPtr = reg.get(t.paramPtr);
+      if (atPtr) atPtr.push(t);
+      else reg.set(t.paramPtr, [t]);
     });
     this.viewsGeneration = heap.generation;
     this.unlisten = heap.onGrow(() => {
@@ -144,6 +146,12 @@ export class ParamStore {
     return names.map((n) => this.grad(n));
   }
 
+  /** Parameter views for an optimizer's constructor: not counted as views the user holds. */
+  paramsForOptimizer(): Float32Array[] {
+    this.assertLive();
+    return [...this.tensors.values()].map((t) => this.backend.heap.view(t.paramPtr, t.length));
+  }
+
   /** Sets every gradient to +0. */
   zeroGrad(): void {
     this.assertLive();
@@ -157,7 +165,11 @@ export class ParamStore {
     this.disposed = true;
     const heap = this.backend.heap;
     const reg = registry.get(heap);
-    for (const t of this.tensors.values()) reg?.delete(t.paramPtr);
+    for (const t of this.tensors.values()) {
+      const atPtr = reg?.get(t.paramPtr)?.filter((x) => x !== t);
+      if (atPtr?.length) reg!.set(t.paramPtr, atPtr);
+      else reg?.delete(t.paramPtr);
+    }
     this.unlisten();
     heap.release(this.paramBlock);
     heap.release(this.gradBlock);

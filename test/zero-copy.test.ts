@@ -1,0 +1,185 @@
+// The zero-copy path: ParamStore views, one kernel call per contiguous group, views that never
+// go silently stale, and memory given back on dispose.
+import { afterEach, describe, expect, it } from "vitest";
+import { Adagrad, init, ParamStore, RMSprop, StaleViewError, type Optimizer } from "../src/index.js";
+import type { Kernels } from "../src/backend.js";
+
+const BACKENDS = ["wasm", "js"] as const;
+
+function randomArray(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = (s / 2 ** 32 - 0.5) * 2;
+  }
+  return a;
+}
+
+/** Counts kernel calls on an optimizer's backend until `restore` is called. */
+function countCalls(opt: Optimizer<object>) {
+  const k = opt.backend.kernels as Kernels;
+  const original = { rmsprop: k.rmsprop, adagrad: k.adagrad };
+  const counts = { rmsprop: 0, adagrad: 0 };
+  k.rmsprop = (...args) => (counts.rmsprop++, original.rmsprop(...args));
+  k.adagrad = (...args) => (counts.adagrad++, original.adagrad(...args));
+  return { counts, restore: () => Object.assign(k, original) };
+}
+
+const disposers: Array<() => void> = [];
+afterEach(() => {
+  while (disposers.length) disposers.pop()!();
+});
+
+for (const backend of BACKENDS) {
+  describe(`zero-copy (${backend})`, () => {
+    it("updates store views in place and matches the marshalled path bit for bit", async () => {
+      await init({ backend });
+      const sizes = { a: 7, b: 1000, c: 1, d: 0, e: 33 };
+      const store = new ParamStore(sizes);
+      const plain = Object.entries(sizes).map(([name, n], i) => {
+        const p = randomArray(n, i + 1);
+        store.param(name).set(p);
+        return p;
+      });
+      const opts = { lr: 1e-2, momentum: 0.9, centered: true, weightDecay: 1e-3 };
+      const zc = new RMSprop(store, opts);
+      const ms = new RMSprop(plain, opts);
+      disposers.push(() => zc.dispose(), () => ms.dispose(), () => store.dispose());
+      const before = store.param("b").slice();
+      for (let step = 0; step < 3; step++) {
+        const grads = Object.entries(sizes).map(([, n], i) => randomArray(n, 100 * step + i));
+        store.names.forEach((name, i) => store.grad(name).set(grads[i]!));
+        expect(zc.step()).toBe(true);
+        ms.step(grads);
+      }
+      expect(store.param("b")).not.toEqual(before);
+      store.names.forEach((name, i) => {
+        expect(new Uint32Array(store.param(name).slice().buffer)).toEqual(new Uint32Array(plain[i]!.slice().buffer));
+      });
+      const zs = zc.stateDict().state, mst = ms.stateDict().state;
+      zs.forEach((s, i) => {
+        for (const key of ["square_avg", "momentum_buffer", "grad_avg"]) {
+          expect(new Uint32Array((s[key] as Float32Array).buffer)).toEqual(new Uint32Array((mst[i]![key] as Float32Array).buffer));
+        }
+      });
+    });
+
+    it("steps a 200-tensor group with one kernel call, zero-copy or marshalled", async () => {
+      await init({ backend });
+      const layout: Record<string, number> = {};
+      for (let i = 0; i < 200; i++) layout[`t${i}`] = 1000 + (i % 7);
+      const store = new ParamStore(layout);
+      const opt = new Adagrad(store, { lr: 0.1 });
+      const plain = store.names.map((n) => new Float32Array(layout[n]!).fill(1));
+      const marshalled = new RMSprop(plain, { lr: 0.1 });
+      disposers.push(() => opt.dispose(), () => marshalled.dispose(), () => store.dispose());
+      for (const n of store.names) store.grad(n).fill(0.5);
+      const spy = countCalls(opt);
+      const spy2 = countCalls(marshalled);
+      try {
+        opt.step();
+        opt.step(store.grads());
+        marshalled.step(plain.map((p) => new Float32Array(p.length).fill(0.25)));
+      } finally {
+        spy.restore();
+        spy2.restore();
+      }
+      expect(spy.counts.adagrad).toBe(2);
+      expect(spy2.counts.rmsprop).toBe(1);
+      expect(store.param("t199")[0]).not.toBe(0);
+      expect(plain[199]![3]).not.toBe(1);
+    });
+
+    it("splits into per-tensor calls when a group's tensors are not contiguous", async () => {
+      await init({ backend });
+      const store = new ParamStore({ a: 8, b: 8, c: 8 });
+      const opt = new RMSprop([{ params: [store.param("a"), store.param("c")] }, { params: [store.param("b")], lr: 0 }]);
+      disposers.push(() => opt.dispose(), () => store.dispose());
+      for (const n of store.names) store.grad(n).fill(1);
+      const spy = countCalls(opt);
+      try {
+        opt.step();
+      } finally {
+        spy.restore();
+      }
+      expect(spy.counts.rmsprop).toBe(3);
+      expect(store.param("b")[0]).toBe(0); // lr 0 in its own group: untouched by a and c's span
+      expect(store.param("a")[0]).toBeLessThan(0);
+      expect(store.param("c")[7]).toBeLessThan(0);
+    });
+
+    it("never lets a view go silently stale when memory grows", async () => {
+      await init({ backend });
+      const store = new ParamStore({ w: 64 }, { reserve: 0 });
+      const oldW = store.param("w");
+      const oldG = store.grad("w");
+      oldW.fill(1);
+      const opt = new RMSprop(store, { lr: 0.5 });
+      disposers.push(() => opt.dispose(), () => store.dispose());
+      const capacity = opt.backend.heap.capacityBytes;
+      // Allocate far more than is free to force growth, which detaches every earlier view.
+      const big = new ParamStore({ big: capacity / 2 }, { reserve: 0 });
+      disposers.push(() => big.dispose());
+      expect(opt.backend.heap.capacityBytes).toBeGreaterThan(capacity);
+      expect(oldW.length).toBe(0); // detached, as the README warns
+      expect(() => opt.step()).toThrow(StaleViewError);
+      expect(() => opt.step()).toThrow(/store\.param\("w"\).*store\.grad\("w"\)|store\.grad\("w"\).*store\.param\("w"\)/);
+      expect(() => opt.step([oldG])).toThrow(/grads\[0\] is detached/);
+      // Re-reading the views makes them live again, with the data intact.
+      const w = store.param("w");
+      expect(w[0]).toBe(1);
+      expect(() => opt.step()).toThrow(StaleViewError); // grad("w") is still out
+      store.grad("w").fill(2);
+      expect(opt.step()).toBe(true);
+      expect(w[0]).toBeLessThan(1);
+      expect(store.param("w")).toBe(w);
+    });
+
+    it("re-derives views taken after growth without any error", async () => {
+      await init({ backend });
+      const store = new ParamStore({ w: 16 }, { reserve: 0 });
+      const big = new ParamStore({ big: store.backend.heap.capacityBytes }, { reserve: 0 });
+      const opt = new Adagrad(store);
+      disposers.push(() => opt.dispose(), () => store.dispose(), () => big.dispose());
+      store.grad("w").fill(1);
+      expect(opt.step()).toBe(true);
+      expect(store.param("w")[0]).toBeCloseTo(-0.01, 6);
+    });
+
+    it("gives memory back: 10,000 create/dispose cycles do not grow it", async () => {
+      await init({ backend });
+      const heap = (await import("../src/runtime.js")).currentBackend().heap;
+      const params = [new Float32Array(1000), new Float32Array(17)];
+      const cycle = (i: number) => {
+        const store = new ParamStore({ a: 100 + (i % 50), b: 3 }, { reserve: 0 });
+        const zc = new RMSprop(store, { momentum: 0.9, centered: i % 2 === 0 });
+        const ms = new Adagrad(params);
+        ms.step([params[0]!.map(() => 1) as Float32Array, new Float32Array(17)]);
+        zc.dispose();
+        ms.dispose();
+        store.dispose();
+      };
+      cycle(0);
+      const used = heap.usedBytes;
+      const capacity = heap.capacityBytes;
+      for (let i = 1; i < 10_000; i++) cycle(i);
+      expect(heap.usedBytes).toBe(used);
+      expect(heap.capacityBytes).toBe(capacity);
+    });
+
+    it("refuses to use disposed optimizers and stores", async () => {
+      await init({ backend });
+      const store = new ParamStore({ w: 4 });
+      const opt = new RMSprop(store);
+      opt.dispose();
+      expect(() => opt.step()).toThrow(/disposed/);
+      expect(() => opt.stateDict()).toThrow(/disposed/);
+      const opt2 = new RMSprop(store);
+      store.dispose();
+      expect(() => store.param("w")).toThrow(/disposed/);
+      expect(() => opt2.step()).toThrow(/disposed/);
+      opt2.dispose();
+    });
+  });
+}
