@@ -4,6 +4,7 @@ export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 export { Adagrad, type AdagradOptions } from "./adagrad.js";
 export { Optimizer, NonFiniteGradientError, type StateDict, type TensorState } from "./optimizer.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
+export { CheckpointError } from "./checkpoint.js";
 export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
 export type { NonFinitePolicy } from "./options.js";
 export type { BackendName } from "./backend.js";

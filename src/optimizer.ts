@@ -2,6 +2,7 @@
 // pipeline (validate everything, copy in, check, run kernels, copy out) and the state dict.
 // Subclasses say which state buffers they keep and how one group calls its kernel.
 import type { Backend } from "./backend.js";
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
 import { planGroup, refreshViews, type GroupPlan, type TensorPlan } from "./layout.js";
 import {
@@ -246,6 +247,44 @@ export abstract class Optimizer<O extends object> {
     }
     this.hasState = entries !== null;
     this.indexRanges();
+  }
+
+  /**
+   * The whole optimizer (options, state, nonFinite policy, skipped steps) as a versioned,
+   * checksummed binary checkpoint; the format is documented in src/checkpoint.ts and the README.
+   */
+  saveState(): Uint8Array {
+    const dict = this.stateDict();
+    return encodeCheckpoint({
+      kind: this.kind, dict, policy: this.policy, skippedSteps: this.skippedSteps,
+      lengths: this.tensors.map((t) => t.length),
+    }, this.slots);
+  }
+
+  /**
+   * Restores a `saveState()` checkpoint bit for bit. Truncated, corrupted, wrong-version,
+   * wrong-optimizer or wrong-shape input throws a CheckpointError and changes nothing.
+   */
+  loadState(bytes: Uint8Array): void {
+    this.assertLive();
+    const c = decodeCheckpoint(bytes, this.kind, this.slots);
+    const fail = (why: string): never => {
+      throw new CheckpointError(`${this.kind}.loadState: ${why}; the optimizer was not changed`);
+    };
+    if (c.lengths.length !== this.tensors.length) {
+      fail(`the checkpoint has ${c.lengths.length} tensor(s), this optimizer ${this.tensors.length}`);
+    }
+    c.lengths.forEach((n, i) => {
+      if (n !== this.tensors[i]!.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${this.tensors[i]!.length} here`);
+    });
+    try {
+      this.loadStateDict(c.dict);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      fail((e as Error).message.replace(`${this.kind}.loadStateDict: `, ""));
+    }
+    this.policy = c.policy;
+    this.skippedSteps = c.skippedSteps;
   }
 
   /** Gives all memory back; any later use throws. Store tensors are left to their store. */
