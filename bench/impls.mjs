@@ -1,0 +1,142 @@
+// The implementations the bench compares. Each `setup(kernel, n)` allocates one parameter
+// tensor of `n` elements with its gradient and state, and returns `{ step, flip, dispose }`:
+// `step()` runs one optimizer step, `flip()` negates the gradient (untimed, see data.mjs) and
+// `dispose()` frees everything; an optional `enter()` runs before each timing. `external` implementations are timed by a child process.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Adagrad, init, ParamStore, RMSprop } from "../dist/index.js";
+import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+
+const negate = (x) => {
+  for (let i = 0; i < x.length; i++) x[i] = -x[i];
+};
+
+function simdopt(backend, zeroCopy) {
+  return async (kernel, n) => {
+    await init({ backend });
+    const Opt = kernel === "adagrad" ? Adagrad : RMSprop;
+    const options = KERNELS[kernel].options;
+    if (zeroCopy) {
+      const store = new ParamStore({ w: n });
+      const opt = new Opt(store, options);
+      fill(store.param("w"), PARAM_SEED);
+      fill(store.grad("w"), GRAD_SEED);
+      return {
+        // Later setups may grow the memory, which detaches views: re-read them before timing.
+        enter: () => void (store.param("w"), store.grad("w")),
+        step: () => opt.step(),
+        flip: () => negate(store.grad("w")),
+        dispose: () => (opt.dispose(), store.dispose()),
+      };
+    }
+    const w = fill(new Float32Array(n), PARAM_SEED);
+    const g = fill(new Float32Array(n), GRAD_SEED);
+    const opt = new Opt([w], options);
+    const grads = [g];
+    return { step: () => opt.step(grads), flip: () => negate(g), dispose: () => opt.dispose() };
+  };
+}
+
+// The update as someone would write it by hand: doubles, one loop, no care for float32
+// rounding. Same hyperparameters and the same arithmetic as the kernels otherwise.
+function plainJs(kernel, n) {
+  const p = fill(new Float32Array(n), PARAM_SEED);
+  const g = fill(new Float32Array(n), GRAD_SEED);
+  const s = new Float32Array(n);
+  const { lr, alpha, eps, momentum } = KERNELS[kernel].options;
+  let step;
+  if (kernel === "rmsprop") {
+    step = () => {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const v = alpha * s[i] + (1 - alpha) * gi * gi;
+        s[i] = v;
+        p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
+      }
+    };
+  } else if (kernel === "rmsprop-cm") {
+    const ga = new Float32Array(n), buf = new Float32Array(n);
+    step = () => {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const v = alpha * s[i] + (1 - alpha) * gi * gi;
+        s[i] = v;
+        const m = alpha * ga[i] + (1 - alpha) * gi;
+        ga[i] = m;
+        const b = momentum * buf[i] + gi / (Math.sqrt(v - m * m) + eps);
+        buf[i] = b;
+        p[i] -= lr * b;
+      }
+    };
+  } else {
+    step = () => {
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const v = s[i] + gi * gi;
+        s[i] = v;
+        p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
+      }
+    };
+  }
+  return { step, flip: () => negate(g), dispose() {} };
+}
+
+let tf;
+async function loadTf() {
+  if (tf) return tf;
+  tf = await import("@tensorflow/tfjs-core");
+  tf.env().set("IS_TEST", true); // no "install tfjs-node" banner: we mean to time this backend
+  await import("@tensorflow/tfjs-backend-cpu");
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  const dir = fileURLToPath(new URL("../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url));
+  // Node has no fetch for file paths: hand the backend its binaries' bytes' location.
+  wasm.setWasmPaths(dir.endsWith("/") ? dir : `${dir}/`);
+  return tf;
+}
+
+// TensorFlow.js's own optimizers. Its RMSprop puts eps inside the square root and its Adagrad
+// starts the accumulator at 0.1; the work per element is the same.
+function tfjs(backendName) {
+  return async (kernel, n) => {
+    const tf = await loadTf();
+    await tf.setBackend(backendName);
+    await tf.ready();
+    const { lr, alpha, eps, momentum, centered } = KERNELS[kernel].options;
+    const opt = kernel === "adagrad" ? tf.train.adagrad(lr) : tf.train.rmsprop(lr, alpha, momentum ?? 0, eps, centered ?? false);
+    const w = tf.variable(tf.tensor1d(fill(new Float32Array(n), PARAM_SEED)));
+    const gData = fill(new Float32Array(n), GRAD_SEED);
+    let g = tf.tensor1d(gData);
+    return {
+      // Both TF.js backends share one engine: switch to this one before timing it.
+      enter: () => tf.setBackend(backendName),
+      step: () => opt.applyGradients({ [w.name]: g }),
+      flip: () => {
+        negate(gData);
+        g.dispose();
+        g = tf.tensor1d(gData);
+      },
+      dispose: () => {
+        opt.dispose();
+        w.dispose();
+        g.dispose();
+      },
+    };
+  };
+}
+
+export const IMPLEMENTATIONS = [
+  { id: "wasm", label: "simdopt wasm, zero-copy", setup: simdopt("wasm", true) },
+  { id: "wasm-marshalled", label: "simdopt wasm, marshalled", setup: simdopt("wasm", false) },
+  { id: "js", label: "simdopt exact JS backend", setup: simdopt("js", true) },
+  { id: "plain-js", label: "plain JS loop", setup: plainJs },
+  { id: "tfjs-wasm", label: "TF.js wasm backend", setup: tfjs("wasm"), slow: true },
+  { id: "tfjs-cpu", label: "TF.js cpu backend", setup: tfjs("cpu"), slow: true },
+  { id: "c-sse4.2", label: "C -O3 -msse4.2", external: ["-msse4.2"] },
+  { id: "c-native", label: "C -O3 -march=native", external: ["-march=native"] },
+];
+
+/** The kernel module itself, instantiated apart from the package: for the façade row. */
+export function rawKernels() {
+  const bytes = readFileSync(new URL("../build/simdopt.wasm", import.meta.url));
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+}

@@ -1,0 +1,73 @@
+// Two small sections beside the main table:
+// - façade: `opt.step()` of RMSprop over one 1,000-element ParamStore tensor against calling
+//   the kernel export directly on pointers, in a separate instance of build/simdopt.wasm;
+// - non-finite check: a 1e6-element step with `nonFinite: "skip"` (which scans the gradient
+//   first) against a plain step.
+import { init, ParamStore, RMSprop } from "../dist/index.js";
+import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { rawKernels } from "./impls.mjs";
+import { time } from "./measure.mjs";
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function interleaved(impls, n, batch, rounds, timing) {
+  const meds = impls.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < impls.length; k++) {
+      const j = (k + r) % impls.length;
+      meds[j].push((await time(impls[j], n, batch, timing)).median);
+    }
+  }
+  return meds.map((m) => ({ nsPerElement: median(m), spread: [Math.min(...m), Math.max(...m)] }));
+}
+
+function storeStep(n, options) {
+  const store = new ParamStore({ w: n });
+  const opt = new RMSprop(store, options);
+  fill(store.param("w"), PARAM_SEED);
+  fill(store.grad("w"), GRAD_SEED);
+  return { step: () => opt.step(), flip() {}, dispose: () => (opt.dispose(), store.dispose()) };
+}
+
+function directCall(n) {
+  const k = rawKernels();
+  const bytes = n * 4;
+  const pages = Math.ceil((3 * bytes + 64) / 65536) - k.memory.buffer.byteLength / 65536;
+  if (pages > 0) k.memory.grow(pages);
+  const f32 = new Float32Array(k.memory.buffer);
+  const p = 0, g = bytes, sq = 2 * bytes;
+  fill(f32.subarray(p / 4, p / 4 + n), PARAM_SEED);
+  fill(f32.subarray(g / 4, g / 4 + n), GRAD_SEED);
+  const { lr, alpha, eps } = KERNELS.rmsprop.options;
+  const f = Math.fround;
+  const A = f(alpha), B = f(1 - alpha), E = f(eps), L = f(-lr);
+  const rmsprop = k.rmsprop;
+  return { step: () => rmsprop(0, n, p, g, sq, 0, 0, A, B, E, 0, 0, L), flip() {}, dispose() {} };
+}
+
+export async function overhead({ quick, rounds }) {
+  await init({ backend: "wasm" });
+  const timing = quick ? { timeMs: 40, warmupMs: 20, minIterations: 3 } : { timeMs: 100, warmupMs: 30, minIterations: 3 };
+  const n = 1000;
+  const options = KERNELS.rmsprop.options;
+  const step = storeStep(n, options);
+  const direct = directCall(n);
+  const [s, d] = await interleaved([step, direct], n, 256, rounds + 2, timing);
+  step.dispose();
+  const facade = {
+    n,
+    stepNs: s.nsPerElement * n,
+    directNs: d.nsPerElement * n,
+    stepSpread: s.spread.map((x) => x * n),
+    directSpread: d.spread.map((x) => x * n),
+    ratio: s.nsPerElement / d.nsPerElement,
+  };
+  const m = 1e6;
+  const plain = storeStep(m, options);
+  const skip = storeStep(m, { ...options, nonFinite: "skip" });
+  const [a, b] = await interleaved([plain, skip], m, 1, rounds + 2, timing);
+  plain.dispose();
+  skip.dispose();
+  const skipCheck = { n: m, plainNsPerElement: a.nsPerElement, skipNsPerElement: b.nsPerElement, ratio: b.nsPerElement / a.nsPerElement };
+  return { facade, skipCheck };
+}
