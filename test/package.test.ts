@@ -1,0 +1,71 @@
+// Package hygiene: what `npm pack` ships, where the exports map points, and the size budgets
+// stated in the README (the wasm is loaded at every cold start of a serverless function).
+// Runs against dist/, which `npm test` builds first (pretest).
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { decodeBase64 } from "../src/wasm/backend.js";
+import { KERNELS_BASE64 } from "../src/wasm/kernels.generated.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const BUDGET = { wasmBytes: 16 * 1024, esmEntryGzipBytes: 28 * 1024 };
+
+const packed: { files: { path: string }[] } = JSON.parse(
+  execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }),
+)[0];
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+
+describe("npm pack", () => {
+  it("ships only the builds, the kernels, README, LICENSE and package.json", () => {
+    expect(packed.files.map((f) => f.path).sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "dist/index.cjs",
+      "dist/index.d.cts",
+      "dist/index.d.ts",
+      "dist/index.js",
+      "dist/index.workerd.js",
+      "dist/simdopt.wasm",
+      "package.json",
+    ]);
+  });
+
+  it("exports every runtime condition, each with types, pointing at shipped files", () => {
+    const shipped = new Set(packed.files.map((f) => `./${f.path}`));
+    const root = pkg.exports["."];
+    expect(Object.keys(root)).toEqual(["workerd", "browser", "deno", "bun", "node", "import", "require", "default"]);
+    const leaves = (target: Record<string, unknown>): Record<string, string>[] =>
+      "default" in target && typeof target.default === "string"
+        ? [target as Record<string, string>]
+        : Object.values(target).flatMap((t) => leaves(t as Record<string, unknown>));
+    for (const leaf of leaves(root)) {
+      expect(Object.keys(leaf)).toEqual(["types", "default"]);
+      expect(shipped).toContain(leaf.types);
+      expect(shipped).toContain(leaf.default);
+    }
+    expect(root.workerd.default).toBe("./dist/index.workerd.js");
+    expect(root.require.default).toBe("./dist/index.cjs");
+    expect(shipped).toContain(pkg.exports["./simdopt.wasm"]);
+    for (const field of ["main", "module", "types"]) expect(shipped).toContain(pkg[field]);
+    expect(pkg.sideEffects).toBe(false);
+  });
+
+  it("ships the same kernels in simdopt.wasm as the embedded copy", () => {
+    const file = readFileSync(join(ROOT, "dist", "simdopt.wasm"));
+    expect(Buffer.from(decodeBase64(KERNELS_BASE64)).equals(file)).toBe(true);
+    expect(readFileSync(join(ROOT, "dist", "index.workerd.js"), "utf8")).toMatch(/from ["']\.\/simdopt\.wasm["']/);
+  });
+});
+
+describe("size budgets", () => {
+  it(`the wasm kernels stay under ${BUDGET.wasmBytes} bytes`, () => {
+    expect(readFileSync(join(ROOT, "dist", "simdopt.wasm")).length).toBeLessThan(BUDGET.wasmBytes);
+  });
+
+  it(`the ESM entry stays under ${BUDGET.esmEntryGzipBytes} bytes gzipped`, () => {
+    const gz = gzipSync(readFileSync(join(ROOT, "dist", "index.js")), { level: 9 });
+    expect(gz.length).toBeLessThan(BUDGET.esmEntryGzipBytes);
+  });
+});
