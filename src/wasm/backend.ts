@@ -44,12 +44,14 @@ function backendFrom(instance: WebAssembly.Instance): Backend {
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   const s = await source;
   if (s instanceof WebAssembly.Module) return s;
+  if (s instanceof ArrayBuffer || ArrayBuffer.isView(s)) return WebAssembly.compile(s as BufferSource);
   if (typeof s === "string" || s instanceof URL) return compile(fetch(s));
+  // Checked last: in Node, the first touch of the global `Response` loads fetch (about 15 ms).
   if (typeof Response === "function" && s instanceof Response) {
     if (!s.ok) throw new Error(`fetching the wasm kernels failed: HTTP ${s.status}`);
     return WebAssembly.compile(await s.arrayBuffer());
   }
-  return WebAssembly.compile(s as BufferSource);
+  throw new TypeError("init(): `wasm` must be a WebAssembly.Module, its bytes, a URL or a Response");
 }
 
 function compileSync(source: WasmSource): WebAssembly.Module {
