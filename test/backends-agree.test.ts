@@ -88,7 +88,7 @@ interface Case {
 }
 
 interface Run {
-  opt: Optimizer<object>;
+  opt: Optimizer<{ lr?: number }>;
   params: () => Float32Array[];
   step: (grads: Float32Array[]) => void;
   dispose: () => void;
@@ -117,7 +117,7 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
   let k = 0;
   const groups = c.groups.map((g) => ({ ...g.options, params: g.lengths.map(() => tensor(k++)) }));
   expect(k).toBe(total);
-  const opt: Optimizer<object> = c.groups.length === 1 && c.mode === "zero-copy" && Object.keys(c.groups[0]!.options).length === 0
+  const opt: Optimizer<{ lr?: number }> = c.groups.length === 1 && c.mode === "zero-copy" && Object.keys(c.groups[0]!.options).length === 0
     ? new Ctor(store!, c.top)
     : c.groups.length === 1 && c.mode === "marshalled" && Object.keys(c.groups[0]!.options).length === 0
       ? new Ctor(groups[0]!.params, c.top)
@@ -204,7 +204,7 @@ async function runCase(c: Case): Promise<void> {
         for (const [gi, lr] of Object.entries(changes)) {
           w.opt.paramGroups[Number(gi)]!.lr = lr;
           j.opt.paramGroups[Number(gi)]!.lr = lr;
-          expect((w.opt.paramGroups[Number(gi)] as { lr: number }).lr).toBe(lr);
+          expect(w.opt.paramGroups[Number(gi)]!.lr).toBe(lr);
         }
       }
       // Each backend gets its own copy of the gradients, so neither can disturb the other's.

@@ -8,7 +8,7 @@ import { decodeF32, expectBits, fixtureIndex, loadFixture, optionsOf } from "./h
 import { checkStep, makeOptimizer, type Mode } from "./helpers/replay.js";
 
 type Kind = "RMSprop" | "Adagrad";
-type Opt = Optimizer<object>;
+type Opt = Optimizer<{ lr?: number }>;
 type Anyish = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const Ctor = (kind: Kind) => (kind === "RMSprop" ? RMSprop : Adagrad) as unknown as new (p: unknown, o?: unknown) => Opt;
@@ -383,7 +383,8 @@ for (const backend of ["wasm", "js"] as const) {
     });
 
     describe.each(["RMSprop", "Adagrad"] as const)("%s.paramGroups[i] and nonFinite setters refuse bad values and keep the old one", (kind) => {
-      const bad: Array<[string, unknown, typeof TypeError | typeof RangeError, Needle[]]> = [
+      type Bad = Array<[string, unknown, typeof TypeError | typeof RangeError, Needle[]]>;
+      const bad: Bad = [
         ["lr", -1, RangeError, [num(-1)]],
         ["lr", NaN, RangeError, ["NaN"]],
         ["lr", Infinity, RangeError, ["Infinity"]],
@@ -400,12 +401,12 @@ for (const backend of ["wasm", "js"] as const) {
               ["momentum", -0.1, RangeError, [num(-0.1)]],
               ["momentum", Infinity, RangeError, ["Infinity"]],
               ["centered", "yes", TypeError, ["yes"]],
-            ] as const)
+            ] as Bad)
           : ([
               ["lrDecay", -0.1, RangeError, [num(-0.1)]],
               ["lrDecay", NaN, RangeError, ["NaN"]],
               ["initialAccumulatorValue", -1, RangeError, [num(-1)]],
-            ] as const)),
+            ] as Bad)),
       ];
       it.each(bad.map(([k, v, C, n]) => [`${k} = ${typeof v === "string" ? JSON.stringify(v) : String(v)}`, k, v, C, n] as const))(
         "%s",
