@@ -91,6 +91,8 @@ interface Run {
   opt: Optimizer<{ lr?: number }>;
   params: () => Float32Array[];
   step: (grads: Float32Array[]) => void;
+  /** The store's gradient slots (null for caller-owned tensors). */
+  gradSlots: () => Array<Float32Array | null>;
   dispose: () => void;
 }
 
@@ -126,6 +128,7 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
   return {
     opt,
     params: () => init0.map((_, i) => tensor(i)),
+    gradSlots: () => init0.map((_, i) => (inStore[i] ? store!.grad(names[i]!) : null)),
     step: (grads) => {
       // Re-read the store's views first, as the ParamStore docs ask after memory may have grown.
       if (store) for (const n of names) if (store.names.includes(n)) store.param(n);
@@ -207,9 +210,21 @@ async function runCase(c: Case): Promise<void> {
           expect(w.opt.paramGroups[Number(gi)]!.lr).toBe(lr);
         }
       }
-      // Each backend gets its own copy of the gradients, so neither can disturb the other's.
-      w.step(grads[s]!.map((g) => g.slice()));
-      j.step(grads[s]!.map((g) => g.slice()));
+      // Each backend gets its own copy of the gradients, so neither can disturb the other's;
+      // a step must not write to the gradients it was given (nor to a store's gradient slots).
+      for (const run of [w, j]) {
+        const given = grads[s]!.map((g) => g.slice());
+        run.step(given);
+        given.forEach((g, i) => {
+          const d = firstBitDiff(g, grads[s]![i]!);
+          if (d >= 0) throw new Error(`${c.label} [seed ${hex(c.seed)}] step ${s + 1}: ${run === w ? "wasm" : "js"} changed grads[${i}][${d}]`);
+        });
+        run.gradSlots().forEach((g, i) => {
+          if (g === null) return;
+          const d = firstBitDiff(g, grads[s]![i]!);
+          if (d >= 0) throw new Error(`${c.label} [seed ${hex(c.seed)}] step ${s + 1}: ${run === w ? "wasm" : "js"} changed the store's gradient slot ${i} at ${d}`);
+        });
+      }
       compare(c, s + 1, snapshot(w), snapshot(j), inputs);
     }
   } finally {
