@@ -656,6 +656,68 @@ for (const backend of ["wasm", "js"] as const) {
         }
       });
 
+      it.each(["RMSprop", "Adagrad"] as const)("%s: state keyed by param id (PyTorch's dict form) loads like the array form", (kind) => {
+        const ctx = make(kind);
+        const sd = ctx.opt.stateDict();
+        const keyed = { state: Object.fromEntries(sd.state.map((e, i) => [String(i), e])), param_groups: sd.param_groups };
+        const fresh = make(kind);
+        fresh.opt.loadStateDict(keyed as unknown as StateDict);
+        expect(sdBits(fresh.opt.stateDict())).toEqual(sdBits(sd));
+      });
+
+      it("RMSprop: loading a dict with empty state drops the state, as in PyTorch", () => {
+        const ctx = make("RMSprop");
+        const sd = ctx.opt.stateDict();
+        ctx.opt.loadStateDict({ state: [], param_groups: sd.param_groups });
+        expect(ctx.opt.stateDict().state).toEqual([]);
+        // The next step starts from zero state, like a new optimizer over the current params.
+        const copies = ctx.params.map((p) => p.slice());
+        const fresh = new RMSprop([{ params: [copies[0]!, copies[1]!] }, { params: [copies[2]!], lr: 0.003 }], RICH.RMSprop);
+        ctx.opt.step(ctx.grads(4));
+        fresh.step(ctx.grads(4));
+        copies.forEach((p, i) => expectBits(ctx.params[i]!, p, `params[${i}]`));
+        expect(sdBits(ctx.opt.stateDict())).toEqual(sdBits(fresh.stateDict()));
+      });
+
+      it("Adagrad: per-param step counts from a loaded dict are honoured (lr decay per param)", () => {
+        // Tensors of one group at different steps must each use their own decayed lr, exactly
+        // as single-tensor optimizers at those steps would.
+        const o = { lr: 0.1, lrDecay: 0.5, initialAccumulatorValue: 0.2 };
+        const ps = [data(5, 1), data(7, 2)];
+        const singles = ps.map((p) => p.slice());
+        const opt = new Adagrad([ps[0]!, ps[1]!], o);
+        const sA = new Adagrad([singles[0]!], o);
+        const sB = new Adagrad([singles[1]!], o);
+        for (let k = 0; k < 4; k++) sA.step([data(5, 30 + k)]);
+        sB.step([data(7, 40)]);
+        const a = sA.stateDict();
+        const b = sB.stateDict();
+        ps[0]!.set(singles[0]!);
+        ps[1]!.set(singles[1]!);
+        opt.loadStateDict({ state: [a.state[0]!, b.state[0]!], param_groups: [{ ...a.param_groups[0]!, params: [0, 1] }] });
+        expect(opt.stateDict().state.map((e) => e.step)).toEqual([4, 1]);
+        for (let k = 0; k < 3; k++) {
+          const g0 = data(5, 50 + k);
+          const g1 = data(7, 60 + k);
+          opt.step([g0, g1]);
+          sA.step([g0]);
+          sB.step([g1]);
+          expectBits(ps[0]!, singles[0]!, `params[0] step ${k}`);
+          expectBits(ps[1]!, singles[1]!, `params[1] step ${k}`);
+        }
+        expect(opt.stateDict().state.map((e) => e.step)).toEqual([7, 4]);
+      });
+
+      it.each(["RMSprop", "Adagrad"] as const)("%s: a detached param is refused naming it, and nothing else changes", (kind) => {
+        const ctx = make(kind);
+        const before = sdBits(ctx.opt.stateDict());
+        const others = [bitsOf(ctx.params[0]!), bitsOf(ctx.params[2]!)];
+        structuredClone(ctx.params[1]!.buffer, { transfer: [ctx.params[1]!.buffer] });
+        expectError(thrown(() => ctx.opt.step(ctx.grads(3))), TypeError, ["params[1]"]);
+        expect(sdBits(ctx.opt.stateDict())).toEqual(before);
+        expect([bitsOf(ctx.params[0]!), bitsOf(ctx.params[2]!)]).toEqual(others);
+      });
+
       it("a plain-number-array state dict (as from JSON) loads the same values", () => {
         const ctx = make("RMSprop");
         const sd = ctx.opt.stateDict();
