@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { serveStatic } from "./serve.mjs";
@@ -78,9 +78,28 @@ async function prepare(tmp) {
   return { dir, tarball: packed[0].filename, size: packed[0].size };
 }
 
-/** Bundles an entry the way a bundler for that platform would (wrangler, Vite, ...). */
+/**
+ * Bundles an entry the way a bundler for that platform would (wrangler, Vite, ...). A `.wasm`
+ * import stays an import, of a copy of the file next to the bundle, as wrangler uploads it.
+ * Resolves to the names of the wasm files the bundle imports.
+ */
 async function bundle(dir, entry, outfile, conditions) {
   const esbuild = await import("esbuild");
+  const wasm = new Set();
+  const wasmModules = {
+    name: "wasm-modules",
+    setup(build) {
+      build.onResolve({ filter: /\.wasm$/ }, async (args) => {
+        if (args.pluginData === "wasm") return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "wasm" });
+        if (found.errors.length) return { errors: found.errors };
+        const name = basename(found.path);
+        cpSync(found.path, join(dirname(outfile), name));
+        wasm.add(name);
+        return { path: `./${name}`, external: true };
+      });
+    },
+  };
   await esbuild.build({
     absWorkingDir: dir,
     entryPoints: [entry],
@@ -90,23 +109,20 @@ async function bundle(dir, entry, outfile, conditions) {
     platform: "browser",
     target: "es2022",
     conditions,
-    external: ["*.wasm"],
+    plugins: [wasmModules],
     logLevel: "error",
   });
+  return [...wasm];
 }
 
 // ---- runtimes ----------------------------------------------------------------------------
 
-async function workerd(dir, name, conditions) {
+async function workerd(dir, name, script, conditions) {
   const wd = join(dir, name);
   mkdirSync(wd);
-  await bundle(dir, "./worker.mjs", join(wd, "worker.js"), conditions);
-  const usesWasm = readFileSync(join(wd, "worker.js"), "utf8").includes("./simdopt.wasm");
+  const wasm = await bundle(dir, script, join(wd, "worker.js"), conditions);
   const modules = [`(name = "worker.js", esModule = embed "worker.js")`];
-  if (usesWasm) {
-    cpSync(join(dir, "node_modules", "simdopt", "dist", "simdopt.wasm"), join(wd, "simdopt.wasm"));
-    modules.push(`(name = "simdopt.wasm", wasm = embed "simdopt.wasm")`);
-  }
+  for (const file of wasm) modules.push(`(name = "${file}", wasm = embed "${file}")`);
   writeFileSync(
     join(wd, "config.capnp"),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -120,7 +136,7 @@ const worker :Workerd.Worker = (
 `,
   );
   const out = await sh(join(BIN, "workerd"), ["test", "--verbose", "config.capnp"], { cwd: wd, timeout: 60_000 });
-  return { ...resultOf(out), entry: usesWasm ? "imports simdopt.wasm as a module" : "no .wasm module" };
+  return { ...resultOf(out), entry: wasm.length ? `imports ${wasm.join(", ")} as a wasm module` : "no wasm module" };
 }
 
 async function chromium(dir, tmp) {
@@ -128,6 +144,7 @@ async function chromium(dir, tmp) {
   mkdirSync(www);
   await bundle(dir, "./page.mjs", join(www, "page.js"), []);
   cpSync(join(dir, "index.html"), join(www, "index.html"));
+  cpSync(join(dir, "node_modules", "simdopt", "dist", "simdopt.wasm"), join(www, "simdopt.wasm"));
   // The same page; the second is served with a Content-Security-Policy that lacks 'wasm-unsafe-eval'.
   const server = await serveStatic(www, {
     "/csp/": { path: "/index.html", headers: { "content-security-policy": "default-src 'self'; script-src 'self'" } },
@@ -155,10 +172,11 @@ async function chromium(dir, tmp) {
     }
     const result = await page.evaluate(() => globalThis.__simdoptResult);
     await page.close();
-    return { ...result, runtime: version };
+    return { ...result, runtime: version, entry: path.includes("wasm=url") ? "init({ wasm: URL })" : undefined };
   };
   return {
     page: () => open("/"),
+    urlPage: () => open("/?wasm=url"),
     cspPage: () => open("/csp/"),
     close: async () => {
       await context.close();
@@ -213,11 +231,15 @@ try {
   );
   const workerdVersion = (await sh(join(BIN, "workerd"), ["--version"]).catch((e) => e.message)).trim();
   await check("workerd + .wasm module", "wasm", async () => ({
-    ...(await workerd(dir, "workerd-module", ["workerd", "worker", "browser"])),
+    ...(await workerd(dir, "workerd-module", "./worker.mjs", ["workerd", "worker", "browser"])),
     runtime: workerdVersion,
   }));
   await check("workerd without the module", "js", async () => ({
-    ...(await workerd(dir, "workerd-bytes", ["worker", "browser"])),
+    ...(await workerd(dir, "workerd-bytes", "./worker.mjs", ["worker", "browser"])),
+    runtime: workerdVersion,
+  }));
+  await check("workerd, init({ wasm: module }) by hand", "wasm", async () => ({
+    ...(await workerd(dir, "workerd-explicit", "./worker-explicit.mjs", ["worker", "browser"])),
     runtime: workerdVersion,
   }));
   let browser;
@@ -231,6 +253,7 @@ try {
     return browser[method]();
   };
   await check("chromium page", "wasm", inBrowser("page"));
+  await check("chromium page, init({ wasm: URL })", "wasm", inBrowser("urlPage"));
   await check("chromium page, CSP without wasm-unsafe-eval", "js", inBrowser("cspPage"));
   await browser.close?.();
 } catch (e) {

@@ -9,5 +9,5 @@ export interface CheckResult {
   error: string | null;
   entry?: string;
 }
-export function run(simdopt: unknown, runtime: string): Promise<CheckResult>;
+export function run(simdopt: unknown, runtime: string, initOptions?: object): Promise<CheckResult>;
 export function report(result: CheckResult): string;

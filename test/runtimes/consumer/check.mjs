@@ -51,14 +51,14 @@ function replay(simdopt, fx) {
 }
 
 /** Runs the check; resolves to a plain object the runner validates (never throws). */
-export async function run(simdopt, runtime) {
+export async function run(simdopt, runtime, initOptions = {}) {
   const out = { runtime, backend: null, fallbackReason: null, wasmError: null, steps: 0, fixtures: [], error: null };
   try {
-    out.backend = await simdopt.init({ backend: "auto" });
+    out.backend = await simdopt.init({ ...initOptions, backend: "auto" });
     out.fallbackReason = simdopt.fallbackReason() ?? null;
     if (out.backend === "js") {
       // Where auto fell back, asking for wasm explicitly must fail and say why.
-      out.wasmError = await simdopt.init({ backend: "wasm" }).then(
+      out.wasmError = await simdopt.init({ ...initOptions, backend: "wasm" }).then(
         (b) => `init({ backend: "wasm" }) resolved to ${b} instead of throwing`,
         (e) => `threw: ${e.message}`,
       );
