@@ -248,6 +248,72 @@ for (const backend of ["wasm", "js"] as const) {
         twinStore.dispose();
       });
 
+      it("a grad that is a view of one of the optimizer's state buffers is refused", async () => {
+        // Reach the optimizer's memory through a store view, find a state buffer there by its
+        // bits, and pass a view of it as a gradient: marshalled and zero-copy optimizers alike.
+        // The twins live on the other backend, so that the only copy of these state bits in
+        // this backend's memory is the optimizer's own (the backends agree bit for bit).
+        const C = Ctor(kind);
+        const lengths = [5, 8, 3];
+        const params = lengths.map((n, i) => data(n, 10 + i));
+        const twinParams = params.map((x) => x.slice());
+        const grads = (k: number) => lengths.map((n, i) => data(n, 200 + 10 * k + i));
+        await init({ backend: backend === "wasm" ? "js" : "wasm" });
+        const twinStore = new ParamStore({ a: 6, b: 6 });
+        twinStore.param("a").set(data(6, 1));
+        twinStore.param("b").set(data(6, 2));
+        const marshalledTwin = new C(twinParams, RICH[kind]);
+        const zcTwin = new C(twinStore, RICH[kind]);
+        await init({ backend });
+        const store = new ParamStore({ a: 6, b: 6 });
+        store.param("a").set(data(6, 1));
+        store.param("b").set(data(6, 2));
+        const marshalled = new C(params, RICH[kind]);
+        const zc = new C(store, RICH[kind]);
+        expect(marshalled.backend).not.toBe(marshalledTwin.backend);
+        marshalled.step(grads(0));
+        marshalledTwin.step(grads(0));
+        zc.step([data(6, 3), data(6, 4)]);
+        zcTwin.step([data(6, 3), data(6, 4)]);
+        const heapView = () => {
+          const a = store.param("a");
+          return new Float32Array(a.buffer);
+        };
+        const find = (want: Float32Array): Float32Array => {
+          const heap = heapView();
+          const u = new Uint32Array(heap.buffer);
+          const w = bitsOf(want);
+          for (let i = 0; i + w.length <= u.length; i++) {
+            let j = 0;
+            while (j < w.length && u[i + j] === w[j]) j++;
+            if (j === w.length) return heap.subarray(i, i + w.length);
+          }
+          throw new Error("state buffer not found in the optimizer's memory");
+        };
+        const slot = kind === "RMSprop" ? "square_avg" : "sum";
+        // Marshalled optimizer, state of its second param.
+        const m = find(marshalled.stateDict().state[1]![slot] as Float32Array);
+        expect(m.buffer).toBe(store.param("a").buffer);
+        const ctxM: Ctx = { kind, opt: marshalled, twin: marshalledTwin, params, twinParams, lengths, grads };
+        const g = grads(5);
+        rejects(ctxM, () => marshalled.step([g[0]!, m, g[2]!]), TypeError, ["grads[1]"]);
+        // Zero-copy optimizer, state of its first param.
+        const z = find(zc.stateDict().state[0]![slot] as Float32Array);
+        const ctxZ = {
+          kind, opt: zc, twin: zcTwin, lengths: [6, 6], grads: (k: number) => [data(6, 80 + k), data(6, 90 + k)],
+          get params() {
+            return store.params();
+          },
+          get twinParams() {
+            return twinStore.params();
+          },
+        } as Ctx;
+        rejects(ctxZ, () => zc.step([z, data(6, 5)]), TypeError, ["grads[0]"]);
+        for (const o of [marshalled, marshalledTwin, zc, zcTwin]) o.dispose();
+        store.dispose();
+        twinStore.dispose();
+      });
+
       it("the store's own grad views passed in swapped order act as the grads they hold (or are refused)", () => {
         // grads[0] is the view of b's gradient slot and grads[1] that of a's: param a must be
         // updated with b's gradient and b with a's, exactly as if copies had been passed.
@@ -487,6 +553,8 @@ for (const backend of ["wasm", "js"] as const) {
         ["string step", (sd) => { (sd.state[2] as Anyish).step = "2"; return sd; }, RangeError, ["state[2]", "step", "\"2\""]],
         ["missing step", (sd) => { delete (sd.state[2] as Anyish).step; return sd; }, RangeError, ["state[2]", "step", "undefined"]],
         ["bad option value in a group", (sd) => { sd.param_groups[1]!.lr = -1; return sd; }, RangeError, ["param_groups[1]", "lr", num(-1)]],
+        ["infinite lr in a group", (sd) => { sd.param_groups[0]!.lr = Infinity; return sd; }, RangeError, ["param_groups[0]", "lr", "Infinity"]],
+        ["NaN eps in a group", (sd) => { sd.param_groups[1]!.eps = NaN; return sd; }, RangeError, ["param_groups[1]", "eps", "NaN"]],
         ["bad option type in a group", (sd) => { sd.param_groups[1]!.maximize = "no"; return sd; }, TypeError, ["param_groups[1]", "maximize", "no"]],
         ["unknown key in a group", (sd) => { sd.param_groups[1]!.betas = [0.9, 0.99]; return sd; }, TypeError, ["param_groups[1]", "betas"]],
         ["camelCase key in a group", (sd) => { sd.param_groups[0]!.weightDecay = 0.1; return sd; }, TypeError, ["param_groups[0]", "weightDecay"]],
