@@ -8,9 +8,20 @@ export function adagradJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sum: number,
   E: number, W: number, C: number,
 ): void {
+  p >>>= 2; g >>>= 2; sum >>>= 2;
+  // The default options get a loop without branches: V8 compiles it to tighter code than the
+  // general loop below, whose per-element option tests it does not always hoist.
+  if ((flags & (MAXIMIZE | WEIGHT_DECAY)) === 0) {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(x[sum + i]! + f(gv * gv));
+      x[sum + i] = sv;
+      x[p + i] = x[p + i]! + f(f(C * gv) / f(f(Math.sqrt(sv)) + E));
+    }
+    return;
+  }
   const maximize = (flags & MAXIMIZE) !== 0;
   const decay = (flags & WEIGHT_DECAY) !== 0;
-  p >>>= 2; g >>>= 2; sum >>>= 2;
   for (let i = 0; i < n; i++) {
     const pv = x[p + i]!;
     let gv = x[g + i]!;

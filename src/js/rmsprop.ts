@@ -6,13 +6,67 @@ import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
 
 const f = Math.fround;
 
+// The default options (no maximize, no weight decay) get loops without per-element option
+// tests: V8 does not always hoist those, and the branch-free loops measured 1.3-1.7x faster.
+function rmspropPlainJs(
+  x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
+  A: number, B: number, E: number, M: number, L: number,
+): void {
+  if (flags & CENTERED) {
+    if (flags & MOMENTUM) {
+      for (let i = 0; i < n; i++) {
+        const gv = x[g + i]!;
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
+        const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+        x[buf + i] = bv;
+        x[p + i] = x[p + i]! + f(L * bv);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const gv = x[g + i]!;
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
+        x[p + i] = x[p + i]! + f(f(L * gv) / avg);
+      }
+    }
+  } else if (flags & MOMENTUM) {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      const avg = f(f(Math.sqrt(sv)) + E);
+      const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+      x[buf + i] = bv;
+      x[p + i] = x[p + i]! + f(L * bv);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      x[p + i] = x[p + i]! + f(f(L * gv) / f(f(Math.sqrt(sv)) + E));
+    }
+  }
+}
+
 export function rmspropJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
   A: number, B: number, E: number, W: number, M: number, L: number,
 ): void {
+  p >>>= 2; g >>>= 2; sq >>>= 2;
+  if ((flags & (MAXIMIZE | WEIGHT_DECAY)) === 0) {
+    rmspropPlainJs(x, flags, n, p, g, sq, ga >>> 2, buf >>> 2, A, B, E, M, L);
+    return;
+  }
   const maximize = (flags & MAXIMIZE) !== 0;
   const decay = (flags & WEIGHT_DECAY) !== 0;
-  p >>>= 2; g >>>= 2; sq >>>= 2;
   // The centered and momentum variants touch different buffers, so they are separate loops;
   // maximize and weight decay are loop-invariant branches the JIT predicts perfectly.
   if (flags & CENTERED) {
