@@ -70,7 +70,7 @@ function values(r: Rng, n: number, specialRate: number): Float32Array {
 // --- running one case on both backends -------------------------------------------------------
 
 type Kind = "RMSprop" | "Adagrad";
-type Opts = Record<string, number | boolean>;
+type Opts = Record<string, number | boolean | string>;
 type GroupSpec = { lengths: number[]; options: Opts };
 type Mode = "marshalled" | "zero-copy" | "mixed";
 
@@ -90,7 +90,7 @@ interface Case {
 interface Run {
   opt: Optimizer<{ lr?: number }>;
   params: () => Float32Array[];
-  step: (grads: Float32Array[]) => void;
+  step: (grads: Float32Array[]) => boolean;
   /** The store's gradient slots (null for caller-owned tensors). */
   gradSlots: () => Array<Float32Array | null>;
   dispose: () => void;
@@ -135,10 +135,9 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
       if (c.mode === "zero-copy") {
         // Write gradients into the store's slots and step without arguments.
         grads.forEach((g, i) => store!.grad(names[i]!).set(g));
-        opt.step();
-      } else {
-        opt.step(grads);
+        return opt.step();
       }
+      return opt.step(grads);
     },
     dispose: () => {
       opt.dispose();
@@ -353,6 +352,53 @@ describe("several tensors and param groups, marshalled / zero-copy / mixed, lr c
     `${c.label} ${c.mode} lengths=${c.groups.map((g) => `[${g.lengths.join(",")}]`).join("")} [seed ${hex(c.seed)}]`, c,
   ]))("%s", async (_name, c) => {
     await runCase(c);
+  });
+});
+
+describe("nonFinite: \"skip\": both backends detect the same non-finite grads at every position", () => {
+  // One NaN/±Inf at each position of each length (or none), in one or several tensors: step()
+  // must return false exactly when a gradient holds one, and both backends must then agree.
+  const lengths = [...Array.from({ length: 71 }, (_, i) => i), 1000, 4099];
+  it.each(lengths.map((n) => [n, seedFor(`skip n=${n}`)]))("n=%i [seed %i]", async (n, seed) => {
+    const r = rngOf(seed);
+    const positions = n <= 70 ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: 40 }, () => Math.floor(r() * n));
+    if (n > 70) positions.push(0, n - 1, n - 2, n - 3, n - 4, n - 5);
+    const mode: Mode = n % 2 ? "zero-copy" : "mixed";
+    const c: Case = {
+      label: `skip n=${n}`, seed, kind: n % 3 === 0 ? "Adagrad" : "RMSprop",
+      groups: [{ lengths: [n, 3], options: {} }], top: { nonFinite: "skip", lr: 0.1 }, mode, steps: 0, specialRate: 0,
+    };
+    const init0 = [values(r, n, 0.1), values(r, 3, 0)];
+    await init({ backend: "wasm" });
+    const w = build(c, "wasm", init0);
+    await init({ backend: "js" });
+    const j = build(c, "js", init0);
+    try {
+      let expectedSkips = 0;
+      // Finite-only draws, with subnormals, ±0 and near-overflow, must not be skipped.
+      const finite = () => {
+        const g = values(r, n, 0.3);
+        for (let i = 0; i < n; i++) if (!Number.isFinite(g[i]!)) g[i] = pick(r, [0, -0, 3e38, -1e-45, 1e-30]);
+        return g;
+      };
+      let stepNo = 0;
+      for (const pos of [-1, ...positions]) {
+        stepNo++;
+        const g = finite();
+        if (pos >= 0) g[pos] = pick(r, [NaN, Infinity, -Infinity]);
+        const grads = [g, values(r, 3, 0)];
+        const results = [w, j].map((run) => run.step(grads.map((x) => x.slice())));
+        const want = pos < 0;
+        if (!want) expectedSkips++;
+        expect(results, `skip n=${n} [seed ${hex(seed)}] non-finite at ${pos} (${g[pos]})`).toEqual([want, want]);
+        compare(c, stepNo, snapshot(w), snapshot(j), `non-finite at ${pos}`);
+      }
+      expect(w.opt.skippedSteps).toBe(expectedSkips);
+      expect(j.opt.skippedSteps).toBe(expectedSkips);
+    } finally {
+      w.dispose();
+      j.dispose();
+    }
   });
 });
 
