@@ -208,6 +208,10 @@ try {
   const node = ["--no-warnings"];
   await check("node-esm", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.mjs"], { cwd: dir })));
   await check("node-cjs", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.cjs"], { cwd: dir })));
+  // V8 without a JIT has no WebAssembly at all: the engine-level fallback.
+  await check("node --jitless (no WebAssembly)", "js", async () =>
+    resultOf(await sh(process.execPath, [...node, "--jitless", "main.mjs"], { cwd: dir })),
+  );
   await check("typescript", "wasm", async () => {
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     // Type-checked under NodeNext (ESM and CJS) and Bundler resolution, then compiled and run.
