@@ -49,12 +49,15 @@ export function parseGroups(
   }));
 }
 
-/** The public group object over `values`; `onChange` runs after a valid assignment. */
+/**
+ * The public group object over `values`. `prepare` sees the options as they would be after a
+ * valid assignment and runs before it takes effect: if it throws, nothing changes.
+ */
 export function groupObject<O>(
   specs: Specs,
   parsed: ParsedGroup,
   where: string,
-  onChange: (key: string) => void,
+  prepare: (next: Record<string, unknown>) => void,
 ): ParamGroup<O> {
   const g: Record<string, unknown> = {};
   Object.defineProperty(g, "params", { value: Object.freeze([...parsed.params]), enumerable: true });
@@ -64,8 +67,8 @@ export function groupObject<O>(
       get: () => parsed.values[key],
       set: (v: unknown) => {
         checkOption(spec, v, `${where}.${key}`);
+        prepare({ ...parsed.values, [key]: v });
         parsed.values[key] = v;
-        onChange(key);
       },
     });
   }

@@ -77,7 +77,7 @@ export abstract class Optimizer<O extends object> {
         this.plans.push(planGroup(heap, g.params, index, slots.length));
         index += g.params.length;
       }
-      for (let i = 0; i < this.plans.length; i++) this.allocateSlots(i);
+      for (let i = 0; i < this.plans.length; i++) this.allocateSlots(i, this.groups[i]!.values);
     } catch (e) {
       this.releaseAll();
       throw e;
@@ -89,7 +89,7 @@ export abstract class Optimizer<O extends object> {
     this.viewsGeneration = -1; // allocation above may have grown memory: re-derive views at step 1
     this.indexRanges();
     this.paramGroups = this.groups.map((g, i) =>
-      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, () => this.allocateSlots(i)));
+      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (next) => this.allocateSlots(i, next)));
   }
 
   /** What to do when a gradient holds NaN or ±Inf: see the README's Guarantees. */
@@ -377,7 +377,7 @@ export abstract class Optimizer<O extends object> {
         ? (start === t.gPtr ? null : this.ownRanges)
         : this.foreignRanges.get(g.buffer);
       if (ranges && overlapsAny(ranges, start, end)) {
-        throw new TypeError(`${where}: grads[${i}] overlaps a parameter or state buffer of this optimizer`);
+        throw new TypeError(`${where}: grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
       }
     }
   }
@@ -408,8 +408,11 @@ export abstract class Optimizer<O extends object> {
     const foreign = new Map<ArrayBufferLike, Array<[number, number]>>();
     for (const plan of this.plans) {
       for (const ptr of plan.state) if (ptr >= 0) own.push([ptr, ptr + plan.total * 4]);
+      // Staging blocks and other tensors' gradient slots are written during the copy-in, so a
+      // gradient read from them would be overwritten before it is used.
+      for (const ptr of plan.staging) own.push([ptr, ptr + plan.total * 4]);
       for (const t of plan.tensors) {
-        if (t.store) own.push([t.pPtr, t.pPtr + t.length * 4]);
+        if (t.store) own.push([t.pPtr, t.pPtr + t.length * 4], [t.gPtr, t.gPtr + t.length * 4]);
         else if (t.length > 0) {
           const list = foreign.get(t.param.buffer) ?? [];
           list.push([t.param.byteOffset, t.param.byteOffset + t.param.byteLength]);
@@ -422,9 +425,9 @@ export abstract class Optimizer<O extends object> {
     for (const [b, l] of foreign) this.foreignRanges.set(b, flat(l));
   }
 
-  private allocateSlots(groupIndex: number): void {
+  /** Allocates the state buffers that options `values` need and group `groupIndex` lacks. */
+  private allocateSlots(groupIndex: number, values: Record<string, unknown>): void {
     const plan = this.plans[groupIndex]!;
-    const values = this.groups[groupIndex]!.values;
     const heap = this.backend.heap;
     const missing = this.slots.map((_, k) => k).filter((k) => plan.state[k]! < 0 && this.needsSlot(values, k));
     heap.checkFits(missing.map(() => plan.total * 4), `${this.kind} state`);
