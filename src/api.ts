@@ -2,7 +2,8 @@
 // finding the kernels (embedded bytes, or a .wasm module import on Workers).
 export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 export { Adagrad, type AdagradOptions } from "./adagrad.js";
-export { Optimizer, NonFiniteGradientError, type StateDict, type TensorState } from "./optimizer.js";
+export { Optimizer, NonFiniteGradientError } from "./optimizer.js";
+export type { StateDict, TensorState } from "./state-dict.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";
 export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";

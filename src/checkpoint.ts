@@ -25,7 +25,7 @@
  * version that changes the layout bumps the version.
  */
 import type { NonFinitePolicy } from "./options.js";
-import type { StateDict, TensorState } from "./optimizer.js";
+import type { StateDict, TensorState } from "./state-dict.js";
 
 /** A checkpoint that is truncated, corrupted, of another version or for another optimizer. */
 export class CheckpointError extends RangeError {

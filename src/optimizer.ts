@@ -1,6 +1,7 @@
 // What RMSprop and Adagrad share: param groups, the heap layout of their tensors, the step
 // pipeline (validate everything, copy in, check, run kernels, copy out) and the state dict.
 // Subclasses say which state buffers they keep and how one group calls its kernel.
+import { AliasIndex, checkDistinct } from "./aliasing.js";
 import type { Backend } from "./backend.js";
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
@@ -10,21 +11,12 @@ import {
   type EnumSpec, type NonFinitePolicy, type Specs,
 } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
+import { parseStateDict, type StateDict, type TensorState } from "./state-dict.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
 
-/** A param's state as `stateDict()` reports it: PyTorch's names, arrays copied. */
-export type TensorState = { step: number } & Record<string, Float32Array | number>;
-
-/** PyTorch-shaped optimizer state: per-param state in param order, and the groups' options. */
-export interface StateDict {
-  state: TensorState[];
-  param_groups: Array<Record<string, unknown> & { params: number[] }>;
-}
 
 const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
 
-// Keys PyTorch writes into param_groups that have no meaning here; a loaded dict may carry them.
-const TORCH_ONLY_KEYS = ["foreach", "differentiable", "capturable", "fused", "initial_lr"];
 
 /** Thrown by `step()` under `nonFinite: "throw"`. */
 export class NonFiniteGradientError extends RangeError {
@@ -48,8 +40,7 @@ export abstract class Optimizer<O extends object> {
   private readonly stores: ParamStore[];
   private viewsGeneration: number;
   private disposed = false;
-  private ownRanges: number[] = [];
-  private readonly foreignRanges = new Map<ArrayBufferLike, number[]>();
+  private aliases = AliasIndex.EMPTY;
   private allZeroCopy: boolean;
 
   protected constructor(
@@ -68,7 +59,7 @@ export abstract class Optimizer<O extends object> {
     this.groups = parseGroups(kind, specs, params, top);
     const all = this.groups.flatMap((g) => g.params);
     this.backend = pickBackend(kind, all);
-    this.checkDistinct(all);
+    checkDistinct(kind, all);
     const heap = this.backend.heap;
     this.plans = [];
     try {
@@ -87,7 +78,7 @@ export abstract class Optimizer<O extends object> {
     this.allZeroCopy = this.tensors.every((t) => t.store);
     this.hasState = eagerState;
     this.viewsGeneration = -1; // allocation above may have grown memory: re-derive views at step 1
-    this.indexRanges();
+    this.aliases = new AliasIndex(this.plans);
     this.paramGroups = this.groups.map((g, i) =>
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (next) => this.allocateSlots(i, next)));
   }
@@ -179,36 +170,12 @@ export abstract class Optimizer<O extends object> {
    */
   loadStateDict(sd: StateDict): void {
     this.assertLive();
-    const where = `${this.kind}.loadStateDict`;
-    if (typeof sd !== "object" || sd === null) throw new TypeError(`${where}: expected a state dict object, got ${show(sd)}`);
-    const groupsIn = sd.param_groups;
-    if (!Array.isArray(groupsIn) || groupsIn.length !== this.plans.length) {
-      throw new RangeError(`${where}: param_groups must be an array of ${this.plans.length} group(s), got ${Array.isArray(groupsIn) ? groupsIn.length : show(groupsIn)}`);
-    }
-    const byTorch = new Map(Object.entries(this.specs).map(([k, s]) => [s.torch, k]));
-    const idToTensor = new Map<unknown, TensorPlan>();
-    const newValues = groupsIn.map((gIn: Record<string, unknown>, i) => {
-      const w = `${where}: param_groups[${i}]`;
-      if (typeof gIn !== "object" || gIn === null) throw new TypeError(`${w} must be an object, got ${show(gIn)}`);
-      const plan = this.plans[i]!;
-      if (!Array.isArray(gIn.params) || gIn.params.length !== plan.tensors.length) {
-        throw new RangeError(`${w}.params must list ${plan.tensors.length} param id(s), got ${Array.isArray(gIn.params) ? gIn.params.length : show(gIn.params)}`);
-      }
-      gIn.params.forEach((id: unknown, j: number) => {
-        if (idToTensor.has(id)) throw new RangeError(`${w}.params[${j}]: param id ${show(id)} appears twice`);
-        idToTensor.set(id, plan.tensors[j]!);
-      });
-      const values = { ...this.groups[i]!.values };
-      for (const [tk, v] of Object.entries(gIn)) {
-        if (tk === "params" || TORCH_ONLY_KEYS.includes(tk)) continue;
-        const key = byTorch.get(tk);
-        if (key === undefined) throw new TypeError(`${w} has unknown key ${JSON.stringify(tk)}`);
-        checkOption(this.specs[key]!, v, `${w}.${tk}`);
-        values[key] = v;
-      }
-      return values;
+    const { values: newValues, entries } = parseStateDict(sd, {
+      kind: this.kind, specs: this.specs, slots: this.slots, plans: this.plans,
+      values: this.groups.map((g) => g.values),
+      needsSlot: (v, k) => this.needsSlot(v, k),
+      stateRequired: this.hasState && this.requiresState(),
     });
-    const entries = this.readStateEntries(sd.state, idToTensor, newValues, where);
     // Everything is valid: now allocate what the loaded state needs, then write.
     const heap = this.backend.heap;
     const allocated: number[] = [];
@@ -246,7 +213,7 @@ export abstract class Optimizer<O extends object> {
       for (const t of this.tensors) t.step = 0;
     }
     this.hasState = entries !== null;
-    this.indexRanges();
+    this.aliases = new AliasIndex(this.plans);
   }
 
   /**
@@ -371,58 +338,11 @@ export abstract class Optimizer<O extends object> {
           : `${where}: grads[${i}] has length ${g.length}, but params[${i}] has length ${t.length}`);
       }
       if (g.length === 0) continue;
-      const start = g.byteOffset;
-      const end = start + g.byteLength;
-      const ranges = g.buffer === heap.buffer
-        ? (start === t.gPtr ? null : this.ownRanges)
-        : this.foreignRanges.get(g.buffer);
-      if (ranges && overlapsAny(ranges, start, end)) {
+      const inPlace = g.buffer === heap.buffer && g.byteOffset === t.gPtr;
+      if (!inPlace && this.aliases.overlaps(g, heap.buffer)) {
         throw new TypeError(`${where}: grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
       }
     }
-  }
-
-  /** PyTorch refuses a tensor in two groups; overlapping views would also update twice. */
-  private checkDistinct(all: Float32Array[]): void {
-    const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
-    all.forEach((p, i) => {
-      if (p.byteLength === 0) return;
-      const list = byBuffer.get(p.buffer) ?? [];
-      list.push([p.byteOffset, p.byteOffset + p.byteLength, i]);
-      byBuffer.set(p.buffer, list);
-    });
-    for (const list of byBuffer.values()) {
-      list.sort((a, b) => a[0] - b[0]);
-      for (let j = 1; j < list.length; j++) {
-        if (list[j]![0] < list[j - 1]![1]) {
-          throw new TypeError(`${this.kind}: params[${list[j - 1]![2]}] and params[${list[j]![2]}] share memory; each parameter may appear once`);
-        }
-      }
-    }
-  }
-
-  /** Sorted [start, end) byte ranges that a gradient must not overlap, for checkGrads. */
-  private indexRanges(): void {
-    const own: Array<[number, number]> = [];
-    this.foreignRanges.clear();
-    const foreign = new Map<ArrayBufferLike, Array<[number, number]>>();
-    for (const plan of this.plans) {
-      for (const ptr of plan.state) if (ptr >= 0) own.push([ptr, ptr + plan.total * 4]);
-      // Staging blocks and other tensors' gradient slots are written during the copy-in, so a
-      // gradient read from them would be overwritten before it is used.
-      for (const ptr of plan.staging) own.push([ptr, ptr + plan.total * 4]);
-      for (const t of plan.tensors) {
-        if (t.store) own.push([t.pPtr, t.pPtr + t.length * 4], [t.gPtr, t.gPtr + t.length * 4]);
-        else if (t.length > 0) {
-          const list = foreign.get(t.param.buffer) ?? [];
-          list.push([t.param.byteOffset, t.param.byteOffset + t.param.byteLength]);
-          foreign.set(t.param.buffer, list);
-        }
-      }
-    }
-    const flat = (l: Array<[number, number]>) => l.sort((a, b) => a[0] - b[0]).flat();
-    this.ownRanges = flat(own);
-    for (const [b, l] of foreign) this.foreignRanges.set(b, flat(l));
   }
 
   /** Allocates the state buffers that options `values` need and group `groupIndex` lacks. */
@@ -437,54 +357,7 @@ export abstract class Optimizer<O extends object> {
       if (init !== 0) heap.f32.fill(init, ptr >>> 2, (ptr >>> 2) + plan.total);
       plan.state[k] = ptr;
     }
-    if (this.tensors) this.indexRanges();
-  }
-
-  private readStateEntries(
-    stateIn: unknown, idToTensor: Map<unknown, TensorPlan>, newValues: Record<string, unknown>[], where: string,
-  ): Array<{ plan: GroupPlan; tensor: TensorPlan; step: number; buffers: Array<Float32Array | undefined> }> | null {
-    if (typeof stateIn !== "object" || stateIn === null) throw new TypeError(`${where}: state must be an array or object, got ${show(stateIn)}`);
-    const keys = Object.keys(stateIn);
-    if (keys.length === 0) {
-      if (this.hasState && this.requiresState()) throw new RangeError(`${where}: state is empty, but ${this.kind} keeps state for every param`);
-      return null;
-    }
-    if (keys.length !== this.tensors.length) {
-      throw new RangeError(`${where}: state has ${keys.length} entr(ies) for ${this.tensors.length} param(s)`);
-    }
-    const idOf = new Map([...idToTensor.keys()].map((id) => [String(id), id]));
-    return keys.map((key) => {
-      const w = `${where}: state[${key}]`;
-      const id = idOf.get(key);
-      const tensor = id === undefined ? undefined : idToTensor.get(id);
-      if (!tensor) throw new RangeError(`${w} names no param listed in param_groups`);
-      const plan = this.plans.find((p) => p.tensors.includes(tensor))!;
-      const values = newValues[this.plans.indexOf(plan)]!;
-      const e = (stateIn as Record<string, Record<string, unknown>>)[key];
-      if (typeof e !== "object" || e === null) throw new TypeError(`${w} must be an object, got ${show(e)}`);
-      for (const k of Object.keys(e)) {
-        if (k !== "step" && !this.slots.includes(k)) throw new TypeError(`${w} has unknown key ${JSON.stringify(k)}`);
-      }
-      const step = e.step;
-      if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
-        throw new RangeError(`${w}.step must be a whole number >= 0, got ${show(step)}`);
-      }
-      const buffers = this.slots.map((name, k) => {
-        const b = e[name];
-        if (b === undefined) {
-          if (this.needsSlot(values, k)) throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
-          return undefined;
-        }
-        const arr = b instanceof Float32Array ? b
-          : Array.isArray(b) && b.every((x) => typeof x === "number") ? Float32Array.from(b as number[]) : null;
-        if (!arr) throw new TypeError(`${w}.${name} must be a Float32Array, got ${show(b)}`);
-        if (arr.length !== tensor.length) {
-          throw new RangeError(`${w}.${name} has length ${arr.length}, but param ${tensor.index} has length ${tensor.length}`);
-        }
-        return arr;
-      });
-      return { plan, tensor, step, buffers };
-    });
+    if (this.tensors) this.aliases = new AliasIndex(this.plans);
   }
 
   /** Adagrad keeps state from construction, so an empty state cannot be loaded into it. */
@@ -505,18 +378,6 @@ export abstract class Optimizer<O extends object> {
   private assertLive(): void {
     if (this.disposed) throw new Error(`${this.kind} was disposed; create a new optimizer`);
   }
-}
-
-/** Binary search over a flat sorted [start0, end0, start1, end1, ...] list. */
-function overlapsAny(ranges: number[], start: number, end: number): boolean {
-  let lo = 0;
-  let hi = ranges.length / 2;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ranges[2 * mid + 1]! <= start) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < ranges.length / 2 && ranges[2 * lo]! < end;
 }
 
 /** The backend holding the params' store, or the default one. */
