@@ -1,7 +1,8 @@
 // The implementations the bench compares. Each `setup(kernel, n)` allocates one parameter
 // tensor of `n` elements with its gradient and state, and returns `{ step, flip, dispose }`:
 // `step()` runs one optimizer step, `flip()` negates the gradient (untimed, see data.mjs) and
-// `dispose()` frees everything; an optional `enter()` runs before each timing. `external` implementations are timed by a child process.
+// `dispose()` frees everything; an optional `enter()` runs before each timing. Rows with
+// `script` (a Node script here) or `native` (C flags) are timed in a child process.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Adagrad, init, ParamStore, RMSprop } from "../dist/index.js";
@@ -35,50 +36,6 @@ function simdopt(backend, zeroCopy) {
     const grads = [g];
     return { step: () => opt.step(grads), flip: () => negate(g), dispose: () => opt.dispose() };
   };
-}
-
-// The update as someone would write it by hand: doubles, one loop, no care for float32
-// rounding. Same hyperparameters and the same arithmetic as the kernels otherwise.
-function plainJs(kernel, n) {
-  const p = fill(new Float32Array(n), PARAM_SEED);
-  const g = fill(new Float32Array(n), GRAD_SEED);
-  const s = new Float32Array(n);
-  const { lr, alpha, eps, momentum } = KERNELS[kernel].options;
-  let step;
-  if (kernel === "rmsprop") {
-    step = () => {
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const v = alpha * s[i] + (1 - alpha) * gi * gi;
-        s[i] = v;
-        p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
-      }
-    };
-  } else if (kernel === "rmsprop-cm") {
-    const ga = new Float32Array(n), buf = new Float32Array(n);
-    step = () => {
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const v = alpha * s[i] + (1 - alpha) * gi * gi;
-        s[i] = v;
-        const m = alpha * ga[i] + (1 - alpha) * gi;
-        ga[i] = m;
-        const b = momentum * buf[i] + gi / (Math.sqrt(v - m * m) + eps);
-        buf[i] = b;
-        p[i] -= lr * b;
-      }
-    };
-  } else {
-    step = () => {
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const v = s[i] + gi * gi;
-        s[i] = v;
-        p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
-      }
-    };
-  }
-  return { step, flip: () => negate(g), dispose() {} };
 }
 
 let tf;
@@ -128,11 +85,12 @@ export const IMPLEMENTATIONS = [
   { id: "wasm", label: "simdopt wasm, zero-copy", setup: simdopt("wasm", true) },
   { id: "wasm-marshalled", label: "simdopt wasm, marshalled", setup: simdopt("wasm", false) },
   { id: "js", label: "simdopt exact JS backend", setup: simdopt("js", true) },
-  { id: "plain-js", label: "plain JS loop", setup: plainJs },
+  // In its own process: see by-hand.mjs.
+  { id: "plain-js", label: "plain JS loop", script: "by-hand.mjs" },
   { id: "tfjs-wasm", label: "TF.js wasm backend", setup: tfjs("wasm"), slow: true },
   { id: "tfjs-cpu", label: "TF.js cpu backend", setup: tfjs("cpu"), slow: true },
-  { id: "c-sse4.2", label: "C -O3 -msse4.2", external: ["-msse4.2"] },
-  { id: "c-native", label: "C -O3 -march=native", external: ["-march=native"] },
+  { id: "c-sse4.2", label: "C -O3 -msse4.2", native: ["-msse4.2"] },
+  { id: "c-native", label: "C -O3 -march=native", native: ["-march=native"] },
 ];
 
 /** The kernel module itself, instantiated apart from the package: for the façade row. */

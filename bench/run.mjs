@@ -7,10 +7,12 @@
 // Every implementation is timed once per round, in an order that rotates each round, so that
 // machine noise hits all of them alike; the reported value is the median over rounds of each
 // round's median, and the spread is the range of those round medians.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { chart } from "./chart.mjs";
 import { flips, KERNELS } from "./data.mjs";
 import { IMPLEMENTATIONS } from "./impls.mjs";
@@ -22,10 +24,10 @@ import { bytesPerElement, printResults, printTargets } from "./report.mjs";
 const started = performance.now();
 const args = parseArgs(process.argv.slice(2));
 const SIZES = args.quick ? [1e3, 1e5, 1e6] : [1e3, 1e4, 1e5, 1e6, 1e7];
-const ROUNDS = args.rounds ?? (args.quick ? 2 : 5);
+const ROUNDS = args.rounds ?? (args.quick ? 2 : 4);
 const TIMING = args.quick
   ? { timeMs: 25, warmupMs: 10, minIterations: 3 }
-  : { timeMs: 60, warmupMs: 20, minIterations: 3 };
+  : { timeMs: 50, warmupMs: 20, minIterations: 3 };
 
 function parseArgs(argv) {
   const out = { quick: false };
@@ -48,7 +50,19 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-const native = buildNative(Object.fromEntries(IMPLEMENTATIONS.filter((i) => i.external).map((i) => [i.id, i.external])));
+const native = buildNative(Object.fromEntries(IMPLEMENTATIONS.filter((i) => i.native).map((i) => [i.id, i.native])));
+const childProcess = (impl) => impl.native || impl.script;
+
+/** Times a row that runs in a child process; undefined when it is not available. */
+function timeChild(impl, kernel, n, batch) {
+  if (impl.native) {
+    const bin = native.binaries[impl.id];
+    return bin ? runNative(bin, kernel, n, batch, TIMING.timeMs) : undefined;
+  }
+  const script = fileURLToPath(new URL(impl.script, import.meta.url));
+  const args = [script, kernel, String(n), String(batch), String(TIMING.timeMs), String(TIMING.warmupMs)];
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8" }));
+}
 process.on("exit", native.cleanup);
 
 console.log(`simdopt bench: Node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores)`);
@@ -60,7 +74,7 @@ for (const kernel of Object.keys(KERNELS)) {
     const batch = batchFor(n);
     const live = [];
     for (const impl of IMPLEMENTATIONS) {
-      if (impl.external) continue;
+      if (childProcess(impl)) continue;
       const inst = await impl.setup(kernel, n);
       if (!flips(kernel)) inst.flip = () => {};
       live.push({ impl, inst });
@@ -69,9 +83,9 @@ for (const kernel of Object.keys(KERNELS)) {
     for (let r = 0; r < ROUNDS; r++) {
       const order = IMPLEMENTATIONS.map((_, k) => IMPLEMENTATIONS[(k + r) % IMPLEMENTATIONS.length]);
       for (const impl of order) {
-        if (impl.external) {
-          const bin = native.binaries[impl.id];
-          if (bin) rounds.get(impl.id).push(runNative(bin, kernel, n, batch, TIMING.timeMs));
+        if (childProcess(impl)) {
+          const m = timeChild(impl, kernel, n, batch);
+          if (m) rounds.get(impl.id).push(m);
         } else {
           const { inst } = live.find((l) => l.impl === impl);
           rounds.get(impl.id).push(await time(inst, n, batch, TIMING));

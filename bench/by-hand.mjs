@@ -1,0 +1,65 @@
+// The plain JS row: the update as someone would write it by hand, in doubles, one loop, no
+// care for float32 rounding; same hyperparameters and arithmetic as the kernels otherwise.
+//
+// It runs in its own Node process (`node bench/by-hand.mjs KERNEL N BATCH TIME_MS WARMUP_MS`,
+// printing one JSON line), because the bench process is not a fair place for it: once any
+// ArrayBuffer has been detached (every wasm memory.grow detaches the old buffer), V8 adds a
+// detached-buffer check to every typed-array access in the process, which slowed this loop by
+// 6-18% here. A user's own loop, in a process without simdopt, would not pay that.
+import { flips, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { time } from "./measure.mjs";
+
+function rmspropByHand(p, g, s, lr, alpha, eps) {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const v = alpha * s[i] + (1 - alpha) * gi * gi;
+    s[i] = v;
+    p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
+  }
+}
+
+function rmspropCenteredMomentumByHand(p, g, s, ga, buf, lr, alpha, eps, momentum) {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const v = alpha * s[i] + (1 - alpha) * gi * gi;
+    s[i] = v;
+    const m = alpha * ga[i] + (1 - alpha) * gi;
+    ga[i] = m;
+    const b = momentum * buf[i] + gi / (Math.sqrt(v - m * m) + eps);
+    buf[i] = b;
+    p[i] -= lr * b;
+  }
+}
+
+function adagradByHand(p, g, s, lr, eps) {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const v = s[i] + gi * gi;
+    s[i] = v;
+    p[i] -= (lr * gi) / (Math.sqrt(v) + eps);
+  }
+}
+
+export function setupByHand(kernel, n) {
+  const p = fill(new Float32Array(n), PARAM_SEED);
+  const g = fill(new Float32Array(n), GRAD_SEED);
+  const s = new Float32Array(n);
+  const { lr, alpha, eps, momentum } = KERNELS[kernel].options;
+  let step;
+  if (kernel === "rmsprop") step = () => rmspropByHand(p, g, s, lr, alpha, eps);
+  else if (kernel === "adagrad") step = () => adagradByHand(p, g, s, lr, eps);
+  else {
+    const ga = new Float32Array(n), buf = new Float32Array(n);
+    step = () => rmspropCenteredMomentumByHand(p, g, s, ga, buf, lr, alpha, eps, momentum);
+  }
+  const flip = () => {
+    for (let i = 0; i < n; i++) g[i] = -g[i];
+  };
+  return { step, flip: flips(kernel) ? flip : () => {} };
+}
+
+const [kernel, n, batch, timeMs, warmupMs] = process.argv.slice(2);
+const result = await time(setupByHand(kernel, Number(n)), Number(n), Number(batch), {
+  timeMs: Number(timeMs), warmupMs: Number(warmupMs), minIterations: 3,
+});
+console.log(JSON.stringify(result));
