@@ -199,14 +199,14 @@ export abstract class Optimizer<O extends object> {
         const next = slotPtrs[i]![k]!;
         if (ptr >= 0 && next < 0) heap.release(ptr);
         plan.state[k] = next;
-        if (next >= 0) heap.f32.fill(this.slotInit(newValues[i]!, k), next >>> 2, (next >>> 2) + plan.total);
+        if (next >= 0) heap.f32.fill(this.slotInit(newValues[i]!, k), next / 4, (next / 4) + plan.total);
       });
     });
     if (entries) {
       for (const e of entries) {
         e.tensor.step = e.step;
         e.buffers.forEach((b, k) => {
-          if (b !== undefined) heap.f32.set(b, (e.plan.state[k]! >>> 2) + e.tensor.rel);
+          if (b !== undefined) heap.f32.set(b, e.plan.state[k]! / 4 + e.tensor.rel);
         });
       }
     } else {
@@ -354,7 +354,7 @@ export abstract class Optimizer<O extends object> {
     for (const k of missing) {
       const ptr = heap.alloc(plan.total * 4);
       const init = this.slotInit(values, k);
-      if (init !== 0) heap.f32.fill(init, ptr >>> 2, (ptr >>> 2) + plan.total);
+      if (init !== 0) heap.f32.fill(init, ptr / 4, (ptr / 4) + plan.total);
       plan.state[k] = ptr;
     }
     if (this.tensors) this.aliases = new AliasIndex(this.plans);

@@ -156,7 +156,7 @@ export class ParamStore {
   zeroGrad(): void {
     this.assertLive();
     const heap = this.backend.heap;
-    heap.f32.fill(0, this.gradBlock >>> 2, (this.gradBlock >>> 2) + this.totalElements);
+    heap.f32.fill(0, this.gradBlock / 4, (this.gradBlock / 4) + this.totalElements);
   }
 
   /** Gives the memory back for reuse; any later use of the store throws. */
