@@ -32,7 +32,8 @@ export function buildNative(flagSets) {
 }
 
 /** Runs a harness: median, min and max ns/element over samples of `batch` steps. */
-export function runNative(binary, kernel, n, batch, timeMs) {
-  const out = execFileSync(binary, [kernel, String(n), String(batch), String(timeMs)], { encoding: "utf8" });
+export function runNative(binary, kernel, n, batch, timeMs, subnormal = false) {
+  const args = [kernel, String(n), String(batch), String(timeMs), ...(subnormal ? ["subnormal"] : [])];
+  const out = execFileSync(binary, args, { encoding: "utf8" });
   return JSON.parse(out);
 }

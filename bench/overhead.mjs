@@ -2,8 +2,12 @@
 // - façade: `opt.step()` of RMSprop over one 1,000-element ParamStore tensor against calling
 //   the kernel export directly on pointers, in a separate instance of build/simdopt.wasm;
 // - non-finite check: a 1e6-element step with `nonFinite: "skip"` (which scans the gradient
-//   first) against a plain step.
-import { init, ParamStore, RMSprop } from "../dist/index.js";
+//   first) against a plain step;
+// - subnormal gradients: how much a gradient scaled into the subnormal range slows a 1e4-element
+//   step, for wasm zero-copy and for C -msse4.2 (x86 handles subnormals in microcode unless
+//   flush-to-zero is on, which neither wasm nor our C build turns on).
+import { Adagrad, init, ParamStore, RMSprop } from "../dist/index.js";
+import { runNative } from "./native.mjs";
 import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { rawKernels } from "./impls.mjs";
 import { time } from "./measure.mjs";
@@ -21,11 +25,12 @@ async function interleaved(impls, n, batch, rounds, timing) {
   return meds.map((m) => ({ nsPerElement: median(m), spread: [Math.min(...m), Math.max(...m)] }));
 }
 
-function storeStep(n, options) {
+function storeStep(n, options, Opt = RMSprop, gradScale = 1) {
   const store = new ParamStore({ w: n });
-  const opt = new RMSprop(store, options);
+  const opt = new Opt(store, options);
   fill(store.param("w"), PARAM_SEED);
-  fill(store.grad("w"), GRAD_SEED);
+  const g = fill(store.grad("w"), GRAD_SEED);
+  if (gradScale !== 1) for (let i = 0; i < n; i++) g[i] *= gradScale;
   return { step: () => opt.step(), flip() {}, dispose: () => (opt.dispose(), store.dispose()) };
 }
 
@@ -45,7 +50,34 @@ function directCall(n) {
   return { step: () => rmsprop(0, n, p, g, sq, 0, 0, A, B, E, 0, 0, L), flip() {}, dispose() {} };
 }
 
-export async function overhead({ quick, rounds }) {
+const SUBNORMAL_SCALE = 1e-39; // as in native/harness.c
+
+async function subnormalCost(nativeBinary, rounds, timing) {
+  const n = 1e4;
+  const out = {};
+  for (const kernel of ["rmsprop", "adagrad"]) {
+    const Opt = kernel === "adagrad" ? Adagrad : RMSprop;
+    const normal = storeStep(n, KERNELS[kernel].options, Opt);
+    const subnormal = storeStep(n, KERNELS[kernel].options, Opt, SUBNORMAL_SCALE);
+    const c = { normal: [], subnormal: [] };
+    const wasm = { normal: [], subnormal: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const [which, inst] of [["normal", normal], ["subnormal", subnormal]]) {
+        wasm[which].push((await time(inst, n, 6, timing)).median);
+        if (nativeBinary) c[which].push(runNative(nativeBinary, kernel, n, 6, timing.timeMs, which === "subnormal").median);
+      }
+    }
+    normal.dispose();
+    subnormal.dispose();
+    const summary = (m) => m.normal.length
+      ? { normalNs: median(m.normal), subnormalNs: median(m.subnormal), ratio: median(m.subnormal) / median(m.normal) }
+      : null;
+    out[kernel] = { n, wasm: summary(wasm), c: summary(c) };
+  }
+  return out;
+}
+
+export async function overhead({ quick, rounds, nativeBinary }) {
   await init({ backend: "wasm" });
   const timing = quick ? { timeMs: 40, warmupMs: 20, minIterations: 3 } : { timeMs: 100, warmupMs: 30, minIterations: 3 };
   const n = 1000;
@@ -69,5 +101,6 @@ export async function overhead({ quick, rounds }) {
   plain.dispose();
   skip.dispose();
   const skipCheck = { n: m, plainNsPerElement: a.nsPerElement, skipNsPerElement: b.nsPerElement, ratio: b.nsPerElement / a.nsPerElement };
-  return { facade, skipCheck };
+  const subnormal = await subnormalCost(nativeBinary, rounds, timing);
+  return { facade, skipCheck, subnormal };
 }

@@ -114,7 +114,7 @@ for (const kernel of Object.keys(KERNELS)) {
   }
 }
 
-const extra = await overhead({ quick: args.quick, rounds: ROUNDS });
+const extra = await overhead({ quick: args.quick, rounds: ROUNDS, nativeBinary: native.binaries["c-sse4.2"] });
 console.log();
 printResults(results, SIZES);
 printTargets(results, extra);

@@ -1,9 +1,10 @@
-// Times one kernel of kernels.c. Usage: harness KERNEL N BATCH TIME_MS
+// Times one kernel of kernels.c. Usage: harness KERNEL N BATCH TIME_MS [subnormal]
 // KERNEL is rmsprop, rmsprop-cm (centered + momentum) or adagrad. Warms up for a quarter of
 // TIME_MS, then takes samples of BATCH steps for TIME_MS (at least 5) and prints one JSON line
 // of ns/element: {"median": ..., "min": ..., "max": ..., "samples": ...}. Between samples the
 // gradient's sign flips, untimed, as in bench/impls.mjs (see there why). The kernels live in
 // another translation unit, so the compiler cannot hoist or drop the repeated steps.
+// With `subnormal`, the gradient is scaled by 1e-39, so that it and g*g are subnormal or zero.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static void fill(float *x, size_t n, uint32_t seed) {
   }
 }
 
+static const float SUBNORMAL_SCALE = 1e-39f;
 static int kind;
 static size_t n;
 static float *p, *g, *s, *ga, *buf;
@@ -54,7 +56,7 @@ static void flip(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: harness KERNEL N BATCH TIME_MS\n"); return 2; }
+  if (argc != 5 && argc != 6) { fprintf(stderr, "usage: harness KERNEL N BATCH TIME_MS [subnormal]\n"); return 2; }
   const char *kernel = argv[1];
   n = (size_t)strtoull(argv[2], NULL, 10);
   const long batch = atol(argv[3]);
@@ -64,6 +66,7 @@ int main(int argc, char **argv) {
   p = buffer(n); g = buffer(n); s = buffer(n); ga = buffer(n); buf = buffer(n);
   fill(p, n, 1);
   fill(g, n, 2);
+  if (argc == 6 && !strcmp(argv[5], "subnormal")) for (size_t i = 0; i < n; i++) g[i] *= SUBNORMAL_SCALE;
   double t = now_ns();
   const double warm_end = t + budget / 4;
   do { flip(); for (long r = 0; r < batch; r++) step(); } while (now_ns() < warm_end);
