@@ -75,6 +75,8 @@ const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
 export class Heap {
   /** Current f32 view over the whole buffer; replaced whenever the buffer grows. */
   f32: Float32Array;
+  /** The current buffer, kept as a field: `WebAssembly.Memory#buffer` is a slow getter. */
+  buffer: ArrayBuffer;
   /** Bumped on every growth: a view taken at an older generation is detached. */
   generation = 0;
   private readonly source: MemorySource;
@@ -89,12 +91,10 @@ export class Heap {
     this.source = source;
     this.base = base;
     this.top = base;
-    this.f32 = new Float32Array(source.buffer);
+    this.buffer = source.buffer;
+    this.f32 = new Float32Array(this.buffer);
   }
 
-  get buffer(): ArrayBuffer {
-    return this.source.buffer;
-  }
 
   get maxBytes(): number {
     return this.source.maxBytes;
@@ -114,7 +114,7 @@ export class Heap {
 
   /** Is `a` a view of this heap's current buffer? */
   owns(a: ArrayBufferView): boolean {
-    return a.buffer === this.source.buffer;
+    return a.buffer === this.buffer;
   }
 
   onGrow(listener: () => void): () => void {
@@ -202,7 +202,7 @@ export class Heap {
 
   /** A Float32Array of `length` elements at `ptr`, valid until the next growth. */
   view(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.source.buffer, ptr, length);
+    return new Float32Array(this.buffer, ptr, length);
   }
 
   /** Copies `src` into the heap at `ptr`. */
@@ -226,7 +226,8 @@ export class Heap {
         `simdopt could not grow its memory to ${target} bytes: ${(cause as Error).message}`,
       );
     }
-    this.f32 = new Float32Array(this.source.buffer);
+    this.buffer = this.source.buffer;
+    this.f32 = new Float32Array(this.buffer);
     this.generation++;
     for (const l of this.growListeners) l();
   }

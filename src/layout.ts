@@ -21,11 +21,16 @@ export interface TensorPlan {
   readonly rel: number;
   readonly pPtr: number;
   readonly gPtr: number;
+  /** The grads[i] last validated for this tensor, and whether it already sits at gPtr; a
+   * repeat of the same array skips validation until the memory or this layout changes. */
+  lastGrad: Float32Array | null;
+  gradInPlace: boolean;
   /** Heap views at pPtr (staged tensors only) and gPtr; re-derived after memory growth. */
   pView: Float32Array | null;
   gView: Float32Array;
-  /** Updates applied to this tensor (PyTorch's `state["step"]`). */
-  step: number;
+  /** This tensor's step count (PyTorch's `state["step"]`) minus the optimizer's: nonzero only
+   * after loading state whose tensors had made different numbers of steps. */
+  stepBias: number;
 }
 
 export interface GroupPlan {
@@ -37,6 +42,8 @@ export interface GroupPlan {
   readonly state: number[];
   /** Staging blocks for params and grads (0, or 2 when any tensor is staged). */
   readonly staging: number[];
+  /** All tensors share one step count (Adagrad's learning-rate decay depends on it). */
+  uniformSteps: boolean;
 }
 
 export function planGroup(heap: Heap, params: Float32Array[], firstIndex: number, slots: number): GroupPlan {
@@ -61,13 +68,13 @@ export function planGroup(heap: Heap, params: Float32Array[], firstIndex: number
     const gPtr = store ? store.gradPtr : staging[1]! + rel * 4;
     return {
       index: firstIndex + i, length: param.length, param, store, rel, pPtr, gPtr,
-      pView: null, gView: heap.view(gPtr, param.length), step: 0,
+      pView: null, gView: heap.view(gPtr, param.length), stepBias: 0, lastGrad: null, gradInPlace: false,
     };
   });
   const t0 = tensors[0];
   const span = t0 !== undefined &&
     tensors.every((t) => t.pPtr === t0.pPtr + t.rel * 4 && t.gPtr === t0.gPtr + t.rel * 4);
-  const plan: GroupPlan = { tensors, total, span, state: new Array<number>(slots).fill(-1), staging };
+  const plan: GroupPlan = { tensors, total, span, state: new Array<number>(slots).fill(-1), staging, uniformSteps: true };
   refreshViews(heap, plan);
   return plan;
 }

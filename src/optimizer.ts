@@ -37,10 +37,14 @@ export abstract class Optimizer<O extends object> {
   /** True once state exists (PyTorch: RMSprop after the first step, Adagrad from the start). */
   protected hasState: boolean;
   private policy: NonFinitePolicy;
+  /** Steps applied since construction or the last load (tensor steps add their stepBias). */
+  private steps = 0;
   private readonly stores: ParamStore[];
   private viewsGeneration: number;
   private disposed = false;
   private aliases = AliasIndex.EMPTY;
+  /** Heap generation at which the tensors' lastGrad caches were filled; -1 clears them. */
+  private gradCacheGeneration = -1;
   private allZeroCopy: boolean;
 
   protected constructor(
@@ -78,7 +82,7 @@ export abstract class Optimizer<O extends object> {
     this.allZeroCopy = this.tensors.every((t) => t.store);
     this.hasState = eagerState;
     this.viewsGeneration = -1; // allocation above may have grown memory: re-derive views at step 1
-    this.aliases = new AliasIndex(this.plans);
+    this.setAliases();
     this.paramGroups = this.groups.map((g, i) =>
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (next) => this.allocateSlots(i, next)));
   }
@@ -111,30 +115,19 @@ export abstract class Optimizer<O extends object> {
    * Throws, changing nothing, on bad input.
    */
   step(grads?: readonly Float32Array[]): boolean {
-    this.assertLive();
-    this.checkGrads(grads);
-    for (const s of this.stores) s.assertUsable();
-    const heap = this.backend.heap;
-    if (this.viewsGeneration !== heap.generation) {
-      for (const plan of this.plans) refreshViews(heap, plan);
-      this.viewsGeneration = heap.generation;
-    }
-    const tensors = this.tensors;
-    for (let i = 0; i < tensors.length; i++) {
-      const t = tensors[i]!;
-      if (t.pView !== null) t.pView.set(t.param);
-      if (grads !== undefined) {
-        const g = grads[i]!;
-        if (g.byteOffset !== t.gPtr || g.buffer !== heap.buffer) t.gView.set(g);
-      }
-    }
+    if (this.disposed) this.assertLive();
+    if (grads !== undefined) this.checkGrads(grads);
+    else if (!this.allZeroCopy) this.checkGrads(grads);
+    const stores = this.stores;
+    for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
+    // The zero-copy path with the store's own gradients copies nothing.
+    if (grads !== undefined || !this.allZeroCopy) this.copyIn(grads);
     if (this.policy !== "propagate" && !this.gradsFinite()) return this.nonFiniteStep();
-    for (let i = 0; i < this.plans.length; i++) this.runGroup(this.plans[i]!, this.groups[i]!.values);
-    for (let i = 0; i < tensors.length; i++) {
-      const t = tensors[i]!;
-      if (t.pView !== null) t.param.set(t.pView);
-      t.step++;
-    }
+    const plans = this.plans;
+    const groups = this.groups;
+    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, groups[i]!.values);
+    if (!this.allZeroCopy) this.copyOut();
+    this.steps++;
     this.hasState = true;
     return true;
   }
@@ -147,7 +140,7 @@ export abstract class Optimizer<O extends object> {
     if (this.hasState) {
       for (const plan of this.plans) {
         for (const t of plan.tensors) {
-          const entry: TensorState = { step: t.step };
+          const entry: TensorState = { step: this.steps + t.stepBias };
           plan.state.forEach((ptr, k) => {
             if (ptr >= 0) entry[this.slots[k]!] = heap.copyOutNew(ptr + t.rel * 4, t.length);
           });
@@ -202,18 +195,21 @@ export abstract class Optimizer<O extends object> {
         if (next >= 0) heap.f32.fill(this.slotInit(newValues[i]!, k), next / 4, (next / 4) + plan.total);
       });
     });
+    this.steps = 0;
+    for (const t of this.tensors) t.stepBias = 0;
     if (entries) {
       for (const e of entries) {
-        e.tensor.step = e.step;
+        e.tensor.stepBias = e.step;
         e.buffers.forEach((b, k) => {
           if (b !== undefined) heap.f32.set(b, e.plan.state[k]! / 4 + e.tensor.rel);
         });
       }
-    } else {
-      for (const t of this.tensors) t.step = 0;
+    }
+    for (const plan of this.plans) {
+      plan.uniformSteps = plan.tensors.every((t) => t.stepBias === plan.tensors[0]!.stepBias);
     }
     this.hasState = entries !== null;
-    this.aliases = new AliasIndex(this.plans);
+    this.setAliases();
   }
 
   /**
@@ -270,14 +266,39 @@ export abstract class Optimizer<O extends object> {
   private runGroup(plan: GroupPlan, values: Record<string, unknown>): void {
     const ts = plan.tensors;
     if (ts.length === 0) return;
-    const t0 = ts[0]!;
-    let uniform = plan.span;
-    for (let i = 1; uniform && i < ts.length; i++) uniform = ts[i]!.step === t0.step;
-    if (uniform) {
-      this.run(values, plan.total, t0.pPtr, t0.gPtr, plan.state, 0, t0.step + 1);
+    const next = this.steps + 1;
+    if (plan.span && plan.uniformSteps) {
+      const t0 = ts[0]!;
+      this.run(values, plan.total, t0.pPtr, t0.gPtr, plan.state, 0, next + t0.stepBias);
       return;
     }
-    for (const t of ts) this.run(values, t.length, t.pPtr, t.gPtr, plan.state, t.rel * 4, t.step + 1);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      this.run(values, t.length, t.pPtr, t.gPtr, plan.state, t.rel * 4, next + t.stepBias);
+    }
+  }
+
+  /** Stages caller-owned params and any gradients not already in their slots. */
+  private copyIn(grads: readonly Float32Array[] | undefined): void {
+    const heap = this.backend.heap;
+    if (this.viewsGeneration !== heap.generation) {
+      for (const plan of this.plans) refreshViews(heap, plan);
+      this.viewsGeneration = heap.generation;
+    }
+    const tensors = this.tensors;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.pView.set(t.param);
+      if (grads !== undefined && !t.gradInPlace) t.gView.set(grads[i]!);
+    }
+  }
+
+  private copyOut(): void {
+    const tensors = this.tensors;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.param.set(t.pView);
+    }
   }
 
   private gradsFinite(): boolean {
@@ -301,7 +322,7 @@ export abstract class Optimizer<O extends object> {
     }
     const k = this.backend.kernels;
     const bad = this.tensors.find((t) => !k.allFinite(t.length, t.gPtr))!;
-    const x = bad.gView;
+    const x = this.backend.heap.view(bad.gPtr, bad.length);
     let j = 0;
     while (Number.isFinite(x[j]!)) j++;
     throw new NonFiniteGradientError(
@@ -311,38 +332,52 @@ export abstract class Optimizer<O extends object> {
 
   /** Validates step()'s grads against every param; throws before anything is touched. */
   private checkGrads(grads: readonly Float32Array[] | undefined): void {
-    const where = `${this.kind}.step`;
-    for (const t of this.tensors) {
+    const tensors = this.tensors;
+    const kind = this.kind;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
       if (!t.store && t.param.length !== t.length) {
-        throw new TypeError(`${where}: params[${t.index}] now has length ${t.param.length}, not ${t.length}; its buffer was detached or transferred`);
+        fail(kind, TypeError, `params[${t.index}] now has length ${t.param.length}, not ${t.length}; its buffer was detached or transferred`);
       }
     }
     if (grads === undefined) {
       if (this.allZeroCopy) return;
-      const t = this.tensors.find((x) => !x.store)!;
-      throw new TypeError(`${where}: grads are required, because params[${t.index}] is not a ParamStore view`);
+      const t = tensors.find((x) => !x.store)!;
+      return fail(kind, TypeError, `grads are required, because params[${t.index}] is not a ParamStore view`);
     }
-    if (!Array.isArray(grads)) throw new TypeError(`${where}: grads must be an array of Float32Array, got ${show(grads)}`);
-    if (grads.length !== this.tensors.length) {
-      throw new RangeError(`${where}: got ${grads.length} grad(s) for ${this.tensors.length} param(s)`);
-    }
+    if (!Array.isArray(grads)) fail(kind, TypeError, `grads must be an array of Float32Array, got ${show(grads)}`);
+    if (grads.length !== tensors.length) fail(kind, RangeError, `got ${grads.length} grad(s) for ${tensors.length} param(s)`);
     const heap = this.backend.heap;
+    if (this.gradCacheGeneration !== heap.generation) {
+      for (let i = 0; i < tensors.length; i++) tensors[i]!.lastGrad = null;
+      this.gradCacheGeneration = heap.generation;
+    }
     for (let i = 0; i < grads.length; i++) {
       const g = grads[i];
-      const t = this.tensors[i]!;
-      if (!(g instanceof Float32Array)) throw new TypeError(`${where}: grads[${i}] must be a Float32Array, got ${show(g)}`);
-      if (g.length !== t.length) {
-        const detached = g.length === 0 && g.buffer.byteLength === 0;
-        throw new (detached ? TypeError : RangeError)(detached
-          ? `${where}: grads[${i}] is detached (memory grew or the buffer was transferred); re-read it`
-          : `${where}: grads[${i}] has length ${g.length}, but params[${i}] has length ${t.length}`);
+      const t = tensors[i]!;
+      // The same array as last step, still of its length (so not detached): already checked.
+      if (g === t.lastGrad && g.length === t.length) continue;
+      if (!(g instanceof Float32Array)) return fail(kind, TypeError, `grads[${i}] must be a Float32Array, got ${show(g)}`);
+      const n = g.length;
+      if (n !== t.length) {
+        if (n === 0 && g.buffer.byteLength === 0) {
+          fail(kind, TypeError, `grads[${i}] is detached (memory grew or the buffer was transferred); re-read it`);
+        }
+        fail(kind, RangeError, `grads[${i}] has length ${n}, but params[${i}] has length ${t.length}`);
       }
-      if (g.length === 0) continue;
-      const inPlace = g.buffer === heap.buffer && g.byteOffset === t.gPtr;
+      const inPlace = n === 0 || (g.byteOffset === t.gPtr && g.buffer === heap.buffer);
       if (!inPlace && this.aliases.overlaps(g, heap.buffer)) {
-        throw new TypeError(`${where}: grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
+        fail(kind, TypeError, `grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
       }
+      t.gradInPlace = inPlace;
+      t.lastGrad = g;
     }
+  }
+
+  /** Rebuilds the alias index; grads validated against the old one must be checked again. */
+  private setAliases(): void {
+    this.aliases = new AliasIndex(this.plans);
+    this.gradCacheGeneration = -1;
   }
 
   /** Allocates the state buffers that options `values` need and group `groupIndex` lacks. */
@@ -357,7 +392,7 @@ export abstract class Optimizer<O extends object> {
       if (init !== 0) heap.f32.fill(init, ptr / 4, (ptr / 4) + plan.total);
       plan.state[k] = ptr;
     }
-    if (this.tensors) this.aliases = new AliasIndex(this.plans);
+    if (this.tensors) this.setAliases();
   }
 
   /** Adagrad keeps state from construction, so an empty state cannot be loaded into it. */
@@ -378,6 +413,10 @@ export abstract class Optimizer<O extends object> {
   private assertLive(): void {
     if (this.disposed) throw new Error(`${this.kind} was disposed; create a new optimizer`);
   }
+}
+
+function fail(kind: string, E: typeof TypeError, why: string): never {
+  throw new E(`${kind}.step: ${why}`);
 }
 
 /** The backend holding the params' store, or the default one. */

@@ -139,6 +139,27 @@ for (const backend of BACKENDS) {
       expect(store.param("w")).toBe(w);
     });
 
+    it("checks a grads array again after memory growth, even one it accepted before", async () => {
+      await init({ backend });
+      const store = new ParamStore({ w: 32 }, { reserve: 0 });
+      const g = store.grad("w");
+      g.fill(1);
+      const opt = new Adagrad(store);
+      disposers.push(() => opt.dispose(), () => store.dispose());
+      expect(opt.step([g])).toBe(true);
+      expect(opt.step([g])).toBe(true);
+      const big = new ParamStore({ big: opt.backend.heap.capacityBytes }, { reserve: 0 });
+      disposers.push(() => big.dispose());
+      store.param("w");
+      // g was taken before the growth: wasm detached it, JS left it on the old buffer.
+      expect(() => opt.step([g])).toThrow(backend === "wasm" ? /grads\[0\] is detached/ : StaleViewError);
+      const fresh = store.grad("w");
+      expect(fresh === g).toBe(false);
+      expect(fresh[0]).toBe(1);
+      expect(opt.step([fresh])).toBe(true);
+      expect(opt.stateDict().state[0]!.step).toBe(3);
+    });
+
     it("re-derives views taken after growth without any error", async () => {
       await init({ backend });
       const store = new ParamStore({ w: 16 }, { reserve: 0 });
