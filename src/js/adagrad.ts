@@ -1,6 +1,7 @@
 // Adagrad in plain JS, every operation rounded to float32 in the order of FORMULAS.md (see
 // js/rmsprop.ts for why Math.fround per operation is exact).
 import { MAXIMIZE, WEIGHT_DECAY } from "../backend.js";
+import { index } from "./index.js";
 
 const f = Math.fround;
 
@@ -8,7 +9,7 @@ export function adagradJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sum: number,
   E: number, W: number, C: number,
 ): void {
-  p >>>= 2; g >>>= 2; sum >>>= 2;
+  p = index(p); g = index(g); sum = index(sum);
   // The default options get a loop without branches: V8 compiles it to tighter code than the
   // general loop below, whose per-element option tests it does not always hoist.
   if ((flags & (MAXIMIZE | WEIGHT_DECAY)) === 0) {

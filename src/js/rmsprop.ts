@@ -3,6 +3,7 @@
 // float32 inputs rounds to the correctly rounded float32, so Math.fround after each
 // operation is exact single-precision arithmetic. Stores into a Float32Array round too.
 import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
+import { index } from "./index.js";
 
 const f = Math.fround;
 
@@ -83,9 +84,9 @@ export function rmspropJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
   A: number, B: number, E: number, W: number, M: number, L: number,
 ): void {
-  p >>>= 2; g >>>= 2; sq >>>= 2;
+  p = index(p); g = index(g); sq = index(sq);
   if ((flags & (MAXIMIZE | WEIGHT_DECAY)) === 0) {
-    rmspropPlainJs(x, flags, n, p, g, sq, ga >>> 2, buf >>> 2, A, B, E, M, L);
+    rmspropPlainJs(x, flags, n, p, g, sq, index(ga), index(buf), A, B, E, M, L);
     return;
   }
   const maximize = (flags & MAXIMIZE) !== 0;
@@ -93,9 +94,9 @@ export function rmspropJs(
   // The centered and momentum variants touch different buffers, so they are separate loops;
   // maximize and weight decay are loop-invariant branches the JIT predicts perfectly.
   if (flags & CENTERED) {
-    ga >>>= 2;
+    ga = index(ga);
     if (flags & MOMENTUM) {
-      buf >>>= 2;
+      buf = index(buf);
       for (let i = 0; i < n; i++) {
         const pv = x[p + i]!;
         let gv = x[g + i]!;
@@ -125,7 +126,7 @@ export function rmspropJs(
       }
     }
   } else if (flags & MOMENTUM) {
-    buf >>>= 2;
+    buf = index(buf);
     for (let i = 0; i < n; i++) {
       const pv = x[p + i]!;
       let gv = x[g + i]!;
