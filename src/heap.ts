@@ -59,7 +59,8 @@ export function arrayBufferSource(initialBytes: number, maxBytes = JS_MAX_BYTES)
     growTo(bytes: number) {
       if (bytes <= buffer.byteLength) return;
       const next = new ArrayBuffer(bytes);
-      new Uint8Array(next).set(new Uint8Array(buffer));
+      // Copied as f32: a Uint8Array cannot span more than 2^32 bytes in V8.
+      new Float32Array(next).set(new Float32Array(buffer));
       buffer = next;
     },
   };
@@ -218,7 +219,7 @@ export class Heap {
   private grow(end: number): void {
     const current = this.source.buffer.byteLength;
     // Grow geometrically so that a sequence of allocations costs amortised O(1) copies.
-    const target = Math.min(Math.max(end, Math.ceil(current * 1.5)), this.source.maxBytes);
+    const target = Math.min(roundUp(Math.max(end, current * 1.5), BLOCK_ALIGN), this.source.maxBytes);
     try {
       this.source.growTo(target);
     } catch (cause) {
