@@ -18,6 +18,7 @@ import { flips, KERNELS } from "./data.mjs";
 import { IMPLEMENTATIONS } from "./impls.mjs";
 import { batchFor, time } from "./measure.mjs";
 import { buildNative, runNative } from "./native.mjs";
+import { groups, printGroups } from "./groups.mjs";
 import { overhead } from "./overhead.mjs";
 import { bytesPerElement, printResults, printTargets } from "./report.mjs";
 
@@ -118,6 +119,8 @@ const extra = await overhead({ quick: args.quick, rounds: ROUNDS, nativeBinary: 
 console.log();
 printResults(results, SIZES);
 printTargets(results, extra);
+const memoryPaths = await groups({ rounds: ROUNDS, timing: TIMING });
+printGroups(memoryPaths, results);
 
 const chartPath = args.chart ?? new URL("./results/chart.svg", import.meta.url).pathname;
 mkdirSync(dirname(chartPath), { recursive: true });
@@ -126,7 +129,7 @@ console.log(`\nchart: ${chartPath}`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
   const meta = { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, date: new Date().toISOString(), quick: args.quick, rounds: ROUNDS, timing: TIMING };
-  writeFileSync(args.json, JSON.stringify({ meta, results, ...extra }, null, 2));
+  writeFileSync(args.json, JSON.stringify({ meta, results, ...extra, memoryPaths }, null, 2));
   console.log(`json: ${args.json}`);
 }
 console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
