@@ -14,9 +14,7 @@ import { allBackends, currentBackend } from "./runtime.js";
 import { parseStateDict, type StateDict, type TensorState } from "./state-dict.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
 
-
 const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
-
 
 /** Thrown by `step()` under `nonFinite: "throw"`. */
 export class NonFiniteGradientError extends RangeError {
@@ -56,11 +54,10 @@ export abstract class Optimizer<O extends object> {
     options: unknown,
     eagerState: boolean,
   ) {
-    const top = resolveOptions({ ...specs, nonFinite: NON_FINITE }, options,
+    const { nonFinite, ...defaults } = resolveOptions({ ...specs, nonFinite: NON_FINITE }, options,
       { ...defaultsOf(specs), nonFinite: "propagate" }, `${kind} options`);
-    this.policy = top.nonFinite as NonFinitePolicy;
-    delete top.nonFinite;
-    this.groups = parseGroups(kind, specs, params, top);
+    this.policy = nonFinite as NonFinitePolicy;
+    this.groups = parseGroups(kind, specs, params, defaults);
     const all = this.groups.flatMap((g) => g.params);
     this.backend = pickBackend(kind, all);
     checkDistinct(kind, all);
@@ -116,8 +113,7 @@ export abstract class Optimizer<O extends object> {
    */
   step(grads?: readonly Float32Array[]): boolean {
     if (this.disposed) this.assertLive();
-    if (grads !== undefined) this.checkGrads(grads);
-    else if (!this.allZeroCopy) this.checkGrads(grads);
+    if (grads !== undefined || !this.allZeroCopy) this.checkGrads(grads);
     const stores = this.stores;
     for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
     // The zero-copy path with the store's own gradients copies nothing.
