@@ -18,6 +18,7 @@ import { flips, KERNELS } from "./data.mjs";
 import { IMPLEMENTATIONS } from "./impls.mjs";
 import { batchFor, time } from "./measure.mjs";
 import { buildNative, runNative } from "./native.mjs";
+import { coldStart, describeColdStart } from "./cold-start.mjs";
 import { groups, printGroups } from "./groups.mjs";
 import { overhead } from "./overhead.mjs";
 import { bytesPerElement, printResults, printTargets } from "./report.mjs";
@@ -121,6 +122,8 @@ printResults(results, SIZES);
 printTargets(results, extra);
 const memoryPaths = await groups({ rounds: ROUNDS, timing: TIMING });
 printGroups(memoryPaths, results);
+const cold = coldStart(args.quick ? 7 : 21);
+console.log(`\n${describeColdStart(cold)}`);
 
 const chartPath = args.chart ?? new URL("./results/chart.svg", import.meta.url).pathname;
 mkdirSync(dirname(chartPath), { recursive: true });
@@ -129,7 +132,7 @@ console.log(`\nchart: ${chartPath}`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
   const meta = { node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, date: new Date().toISOString(), quick: args.quick, rounds: ROUNDS, timing: TIMING };
-  writeFileSync(args.json, JSON.stringify({ meta, results, ...extra, memoryPaths }, null, 2));
+  writeFileSync(args.json, JSON.stringify({ meta, results, ...extra, memoryPaths, coldStart: cold }, null, 2));
   console.log(`json: ${args.json}`);
 }
 console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
