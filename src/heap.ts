@@ -34,7 +34,9 @@ export function wasmMemorySource(memory: WebAssembly.Memory): MemorySource {
     get buffer() {
       return memory.buffer;
     },
-    maxBytes: WASM32_MAX_BYTES,
+    // The last page stays unused, so that no buffer ends at 2^32, where a wasm32 end pointer
+    // would wrap to 0.
+    maxBytes: WASM32_MAX_BYTES - WASM_PAGE,
     growTo(bytes: number) {
       const pages = Math.ceil((bytes - memory.buffer.byteLength) / WASM_PAGE);
       if (pages > 0) memory.grow(pages);
