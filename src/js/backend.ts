@@ -2,15 +2,18 @@ import type { Backend, Kernels } from "../backend.js";
 import { arrayBufferSource, Heap } from "../heap.js";
 import { adagradJs } from "./adagrad.js";
 import { allFiniteJs } from "./finite.js";
+import { BLOCK } from "./grad.js";
 import { rmspropJs } from "./rmsprop.js";
 
 /** The exact pure-JS backend: same kernels, same heap layout, an ordinary ArrayBuffer. */
 export function createJsBackend(): Backend {
   const heap = new Heap(arrayBufferSource(1 << 16));
+  // Where the kernels form maximize/weight-decay gradients; its offset survives growth.
+  const scratch = heap.alloc(BLOCK * 4) / 4;
   const kernels: Kernels = {
     rmsprop: (flags, n, p, g, sq, ga, buf, A, B, E, W, M, L) =>
-      rmspropJs(heap.f32, flags, n, p, g, sq, ga, buf, A, B, E, W, M, L),
-    adagrad: (flags, n, p, g, sum, E, W, C) => adagradJs(heap.f32, flags, n, p, g, sum, E, W, C),
+      rmspropJs(heap.f32, scratch, flags, n, p, g, sq, ga, buf, A, B, E, W, M, L),
+    adagrad: (flags, n, p, g, sum, E, W, C) => adagradJs(heap.f32, scratch, flags, n, p, g, sum, E, W, C),
     allFinite: (n, ptr) => allFiniteJs(heap.f32, n, ptr),
   };
   return { name: "js", heap, kernels };

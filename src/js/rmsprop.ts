@@ -2,13 +2,15 @@
 // FORMULAS.md: the same bits as the wasm kernel. A double result of one + - * / or sqrt on
 // float32 inputs rounds to the correctly rounded float32, so Math.fround after each
 // operation is exact single-precision arithmetic. Stores into a Float32Array round too.
-import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
+import { CENTERED, MOMENTUM } from "../backend.js";
+import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
 const f = Math.fround;
 
-// The default options (no maximize, no weight decay) get loops without per-element option
-// tests: V8 does not always hoist those, and the branch-free loops measured 1.3-1.7x faster.
+// One loop per variant, with no per-element option tests (V8 does not always hoist them; the
+// branch-free loops measured 1.3-1.7x faster). Maximize and weight decay arrive here already
+// folded into the gradient (see grad.ts).
 function rmspropPlainJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
   A: number, B: number, E: number, M: number, L: number,
@@ -53,7 +55,6 @@ function rmspropPlainJs(
 // divides and updates momentum and parameters. Shorter chains let V8's code overlap more
 // elements: measured 11.1 -> 9.9 ns/element, same bits. (The same split made plain RMSprop
 // slower, 6.0 -> 6.8, so the other variants keep one loop.)
-const BLOCK = 256;
 const roots = new Float32Array(BLOCK);
 
 function centeredMomentumDefault(
@@ -80,75 +81,16 @@ function centeredMomentumDefault(
   }
 }
 
+/** `scratch`: element index of a BLOCK-element block of x that the kernel may overwrite. */
 export function rmspropJs(
-  x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
-  A: number, B: number, E: number, W: number, M: number, L: number,
+  x: Float32Array, scratch: number, flags: number, n: number, p: number, g: number, sq: number, ga: number,
+  buf: number, A: number, B: number, E: number, W: number, M: number, L: number,
 ): void {
-  p = index(p); g = index(g); sq = index(sq);
-  if ((flags & (MAXIMIZE | WEIGHT_DECAY)) === 0) {
-    rmspropPlainJs(x, flags, n, p, g, sq, index(ga), index(buf), A, B, E, M, L);
-    return;
-  }
-  const maximize = (flags & MAXIMIZE) !== 0;
-  const decay = (flags & WEIGHT_DECAY) !== 0;
-  // The centered and momentum variants touch different buffers, so they are separate loops;
-  // maximize and weight decay are loop-invariant branches the JIT predicts perfectly.
-  if (flags & CENTERED) {
-    ga = index(ga);
-    if (flags & MOMENTUM) {
-      buf = index(buf);
-      for (let i = 0; i < n; i++) {
-        const pv = x[p + i]!;
-        let gv = x[g + i]!;
-        if (maximize) gv = -gv;
-        if (decay) gv = f(gv + f(W * pv));
-        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
-        x[sq + i] = sv;
-        const av = f(f(x[ga + i]! * A) + f(B * gv));
-        x[ga + i] = av;
-        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
-        const bv = f(f(x[buf + i]! * M) + f(gv / avg));
-        x[buf + i] = bv;
-        x[p + i] = pv + f(L * bv);
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const pv = x[p + i]!;
-        let gv = x[g + i]!;
-        if (maximize) gv = -gv;
-        if (decay) gv = f(gv + f(W * pv));
-        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
-        x[sq + i] = sv;
-        const av = f(f(x[ga + i]! * A) + f(B * gv));
-        x[ga + i] = av;
-        const avg = f(f(Math.sqrt(f(sv - f(av * av)))) + E);
-        x[p + i] = pv + f(f(L * gv) / avg);
-      }
-    }
-  } else if (flags & MOMENTUM) {
-    buf = index(buf);
-    for (let i = 0; i < n; i++) {
-      const pv = x[p + i]!;
-      let gv = x[g + i]!;
-      if (maximize) gv = -gv;
-      if (decay) gv = f(gv + f(W * pv));
-      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
-      x[sq + i] = sv;
-      const avg = f(f(Math.sqrt(sv)) + E);
-      const bv = f(f(x[buf + i]! * M) + f(gv / avg));
-      x[buf + i] = bv;
-      x[p + i] = pv + f(L * bv);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const pv = x[p + i]!;
-      let gv = x[g + i]!;
-      if (maximize) gv = -gv;
-      if (decay) gv = f(gv + f(W * pv));
-      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
-      x[sq + i] = sv;
-      const avg = f(f(Math.sqrt(sv)) + E);
-      x[p + i] = pv + f(f(L * gv) / avg);
-    }
+  p = index(p); g = index(g); sq = index(sq); ga = index(ga); buf = index(buf);
+  if (!changesGrad(flags)) return rmspropPlainJs(x, flags, n, p, g, sq, ga, buf, A, B, E, M, L);
+  for (let s = 0; s < n; s += BLOCK) {
+    const m = Math.min(BLOCK, n - s);
+    effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
+    rmspropPlainJs(x, flags, m, p + s, scratch, sq + s, ga + s, buf + s, A, B, E, M, L);
   }
 }
