@@ -218,16 +218,20 @@ for (const backend of ["wasm", "js"] as const) {
     });
 
     describe.each(["RMSprop", "Adagrad"] as const)("%s: zero-copy grads that alias", (kind) => {
-      it("a store param passed as a grad is refused and changes nothing", () => {
+      // Two identical stores with an optimizer each: one gets the bad call, the twin does not.
+      const twinStores = (k: typeof kind) => {
         const store = new ParamStore({ a: 6, b: 6 });
         const twinStore = new ParamStore({ a: 6, b: 6 });
         for (const s of [store, twinStore]) {
           s.param("a").set(data(6, 1));
           s.param("b").set(data(6, 2));
         }
-        const C = Ctor(kind);
-        const opt = new C(store, RICH[kind]);
-        const twin = new C(twinStore, RICH[kind]);
+        const C = Ctor(k);
+        return { store, twinStore, opt: new C(store, RICH[k]), twin: new C(twinStore, RICH[k]) };
+      };
+
+      it("a store param passed as a grad is refused and changes nothing", () => {
+        const { store, twinStore, opt, twin } = twinStores(kind);
         const grads = (k: number) => [data(6, 50 + k), data(6, 60 + k)];
         opt.step(grads(0));
         twin.step(grads(0));
@@ -317,15 +321,7 @@ for (const backend of ["wasm", "js"] as const) {
       it("the store's own grad views passed in swapped order act as the grads they hold (or are refused)", () => {
         // grads[0] is the view of b's gradient slot and grads[1] that of a's: param a must be
         // updated with b's gradient and b with a's, exactly as if copies had been passed.
-        const store = new ParamStore({ a: 6, b: 6 });
-        const twinStore = new ParamStore({ a: 6, b: 6 });
-        for (const s of [store, twinStore]) {
-          s.param("a").set(data(6, 1));
-          s.param("b").set(data(6, 2));
-        }
-        const C = Ctor(kind);
-        const opt = new C(store, RICH[kind]);
-        const twin = new C(twinStore, RICH[kind]);
+        const { store, twinStore, opt, twin } = twinStores(kind);
         const ga = data(6, 71);
         const gb = data(6, 72);
         store.grad("a").set(ga);
