@@ -3,3 +3,11 @@
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
 export { allFinite } from "./finite";
+
+/**
+ * Version of the calling convention above (argument order, flag bits, constants). The host
+ * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
+ */
+export function abiVersion(): u32 {
+  return 1;
+}

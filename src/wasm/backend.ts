@@ -31,10 +31,17 @@ export function wasmUnavailableReason(): string | undefined {
   return undefined;
 }
 
+/** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
+const KERNEL_ABI = 1;
+
 function backendFrom(instance: WebAssembly.Instance): Backend {
-  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory };
+  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number };
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.rmsprop !== "function") {
     throw new TypeError("the WebAssembly module given to init() is not simdopt's kernel module");
+  }
+  const abi = typeof exports.abiVersion === "function" ? exports.abiVersion() : 0;
+  if (abi !== KERNEL_ABI) {
+    throw new TypeError(`the WebAssembly module given to init() has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
   const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite };

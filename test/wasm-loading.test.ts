@@ -1,0 +1,29 @@
+// Loading the kernels: the module init() is handed must be simdopt's, of the same kernel ABI.
+import asc from "assemblyscript/asc";
+import { describe, expect, it } from "vitest";
+import { createWasmBackend, createWasmBackendSync, decodeBase64 } from "../src/wasm/backend.js";
+import { KERNELS_BASE64 } from "../src/wasm/kernels.generated.js";
+
+async function compileAs(source: string): Promise<Uint8Array> {
+  const { binary, error, stderr } = await asc.compileString(source, { runtime: "stub", optimizeLevel: 0 });
+  if (error || !binary) throw new Error(`asc failed: ${stderr.toString()}`);
+  return binary;
+}
+
+describe("kernel module checks", () => {
+  it("accepts the embedded kernels, asynchronously and synchronously", async () => {
+    const bytes = decodeBase64(KERNELS_BASE64);
+    expect((await createWasmBackend(bytes)).name).toBe("wasm");
+    expect(createWasmBackendSync(await WebAssembly.compile(bytes)).name).toBe("wasm");
+  });
+
+  it("refuses a module from another kernel ABI, and one that is not simdopt's", async () => {
+    const other = await compileAs("export function rmsprop(): void {}\nexport function abiVersion(): u32 { return 2; }");
+    await expect(createWasmBackend(other)).rejects.toThrow(/kernel ABI 2; this simdopt build needs 1/);
+    const old = await compileAs("export function rmsprop(): void {}");
+    expect(() => createWasmBackendSync(old)).toThrow(/kernel ABI 0/);
+    const foreign = await compileAs("export function add(a: i32, b: i32): i32 { return a + b; }");
+    await expect(createWasmBackend(foreign)).rejects.toThrow(/not simdopt's kernel module/);
+    await expect(createWasmBackend(42 as unknown as Uint8Array)).rejects.toThrow(TypeError);
+  });
+});
