@@ -14,7 +14,7 @@ describe("kernel module checks", () => {
   it("accepts the embedded kernels, asynchronously and synchronously", async () => {
     const bytes = decodeBase64(KERNELS_BASE64);
     expect((await createWasmBackend(bytes)).name).toBe("wasm");
-    expect(createWasmBackendSync(await WebAssembly.compile(bytes)).name).toBe("wasm");
+    expect(createWasmBackendSync(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)).name).toBe("wasm");
   });
 
   it("refuses a module from another kernel ABI, and one that is not simdopt's", async () => {
