@@ -1,7 +1,8 @@
 /**
  * The one module that owns optimizer memory: a single growable buffer (a `WebAssembly.Memory`
  * for the wasm backend, a plain `ArrayBuffer` for the JS backend), a first-fit allocator over
- * it, the Float32Array views into it, and every copy between it and caller-owned arrays.
+ * it, and the Float32Array views into it, through which every copy between it and
+ * caller-owned arrays goes.
  *
  * Layout rules, written down once:
  * - Pointers are byte offsets into the buffer. Every block starts on a 64-byte boundary (a
@@ -206,11 +207,6 @@ export class Heap {
   /** A Float32Array of `length` elements at `ptr`, valid until the next growth. */
   view(ptr: number, length: number): Float32Array {
     return new Float32Array(this.buffer, ptr, length);
-  }
-
-  /** Copies `src` into the heap at `ptr`. */
-  copyIn(ptr: number, src: Float32Array): void {
-    this.f32.set(src, ptr / 4);
   }
 
   /** Copies `length` elements at `ptr` into a fresh caller-owned array. */

@@ -192,15 +192,35 @@ for (const backend of BACKENDS) {
       expect(heap.capacityBytes).toBe(capacity);
     });
 
+    it("zeroGrad sets every gradient slot to +0 and touches nothing else", async () => {
+      await init({ backend });
+      const store = new ParamStore({ a: 5, b: 0, c: 9 });
+      disposers.push(() => store.dispose());
+      for (const n of store.names) {
+        store.param(n).fill(3);
+        store.grad(n).fill(-0.5);
+      }
+      store.grad("c")[8] = -0;
+      store.zeroGrad();
+      for (const n of store.names) {
+        expect([...store.grad(n)].every((x) => Object.is(x, 0))).toBe(true);
+        expect([...store.param(n)].every((x) => x === 3)).toBe(true);
+      }
+    });
+
     it("refuses to use disposed optimizers and stores", async () => {
       await init({ backend });
       const store = new ParamStore({ w: 4 });
       const opt = new RMSprop(store);
+      expect(opt.isDisposed).toBe(false);
       opt.dispose();
+      expect(opt.isDisposed).toBe(true);
+      opt.dispose(); // a second dispose is harmless
       expect(() => opt.step()).toThrow(/disposed/);
       expect(() => opt.stateDict()).toThrow(/disposed/);
       const opt2 = new RMSprop(store);
       store.dispose();
+      expect(store.isDisposed).toBe(true);
       expect(() => store.param("w")).toThrow(/disposed/);
       expect(() => opt2.step()).toThrow(/disposed/);
       opt2.dispose();
