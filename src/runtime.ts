@@ -29,6 +29,7 @@ let current: Backend | undefined;
 let wasmBackend: Backend | undefined;
 let jsBackend: Backend | undefined;
 let fallbackReason: string | undefined;
+let pending: Promise<Backend> | undefined;
 
 /** The default backend for new optimizers and stores; throws before `init`. */
 export function currentBackend(): Backend {
@@ -97,8 +98,13 @@ const compileFailure = (e: unknown) => `the kernels could not be compiled or ins
 export async function initWith(options: InitOptions, embedded: () => WasmSource | undefined): Promise<BackendName> {
   const p = plan(options, embedded, "init");
   if ("done" in p) return p.done;
+  // Concurrent init() calls share one compilation, so they all end up with the same backend.
+  pending ??= createWasmBackend(p.source).finally(() => {
+    pending = undefined;
+  });
   try {
-    return useWasm(await createWasmBackend(p.source));
+    const b = await pending;
+    return useWasm(wasmBackend ?? b);
   } catch (e) {
     return fail(p.kind, compileFailure(e));
   }

@@ -27,3 +27,19 @@ describe("kernel module checks", () => {
     await expect(createWasmBackend(42 as unknown as Uint8Array)).rejects.toThrow(TypeError);
   });
 });
+
+describe("init", () => {
+  it("concurrent calls share one wasm backend", async () => {
+    const { init, ParamStore } = await import("../src/index.js");
+    // Each call makes a store as soon as it resolves: all must land in the same memory.
+    const stores = await Promise.all([0, 1, 2].map(() => init({ backend: "wasm" }).then(() => new ParamStore({ w: 4 }))));
+    expect(new Set(stores.map((s) => s.backend)).size).toBe(1);
+    for (const s of stores) s.dispose();
+  });
+
+  it("rejects bad options with the option named", async () => {
+    const { init } = await import("../src/index.js");
+    await expect(init({ backend: "gpu" as "js" })).rejects.toThrow(/backend must be "auto", "wasm" or "js", got "gpu"/);
+    await expect(init({ threads: 4 } as object)).rejects.toThrow(/unknown option "threads"/);
+  });
+});
