@@ -27,6 +27,9 @@ const started = performance.now();
 const args = parseArgs(process.argv.slice(2));
 const SIZES = args.quick ? [1e3, 1e5, 1e6] : [1e3, 1e4, 1e5, 1e6, 1e7];
 const ROUNDS = args.rounds ?? (args.quick ? 2 : 4);
+// Small sizes take milliseconds a round but are the most exposed to a noisy neighbour, so they
+// get twice the rounds: their medians then rest on more samples at little cost.
+const roundsFor = (n) => (n <= 1e4 ? 2 * ROUNDS : ROUNDS);
 const TIMING = args.quick
   ? { timeMs: 25, warmupMs: 10, minIterations: 3 }
   : { timeMs: 50, warmupMs: 20, minIterations: 3 };
@@ -68,7 +71,7 @@ function timeChild(impl, kernel, n, batch) {
 process.on("exit", native.cleanup);
 
 console.log(`simdopt bench: Node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"} (${cpus().length} cores)`);
-console.log(`sizes ${SIZES.map((n) => n.toExponential(0)).join(", ")}; ${ROUNDS} rounds; ${args.quick ? "quick" : "full"} run\n`);
+console.log(`sizes ${SIZES.map((n) => n.toExponential(0)).join(", ")}; ${ROUNDS} rounds (${2 * ROUNDS} up to 1e4); ${args.quick ? "quick" : "full"} run\n`);
 
 const results = [];
 for (const kernel of Object.keys(KERNELS)) {
@@ -82,7 +85,7 @@ for (const kernel of Object.keys(KERNELS)) {
       live.push({ impl, inst });
     }
     const rounds = new Map(IMPLEMENTATIONS.map((i) => [i.id, []]));
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < roundsFor(n); r++) {
       const order = IMPLEMENTATIONS.map((_, k) => IMPLEMENTATIONS[(k + r) % IMPLEMENTATIONS.length]);
       for (const impl of order) {
         if (childProcess(impl)) {
