@@ -51,16 +51,18 @@ export function parseGroups(
 
 /**
  * The public group object over `values`. `prepare` sees the options as they would be after a
- * valid assignment and runs before it takes effect: if it throws, nothing changes.
+ * valid assignment and runs before it takes effect: if it throws, nothing changes. `params`
+ * gives the group's tensors as live arrays.
  */
 export function groupObject<O>(
   specs: Specs,
   parsed: ParsedGroup,
   where: string,
   prepare: (next: Record<string, unknown>) => void,
+  params: () => readonly Float32Array[],
 ): ParamGroup<O> {
   const g: Record<string, unknown> = {};
-  Object.defineProperty(g, "params", { value: Object.freeze([...parsed.params]), enumerable: true });
+  Object.defineProperty(g, "params", { get: params, enumerable: true });
   for (const [key, spec] of Object.entries(specs)) {
     Object.defineProperty(g, key, {
       enumerable: true,

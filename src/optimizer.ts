@@ -44,6 +44,7 @@ export abstract class Optimizer<O extends object> {
   /** Heap generation at which the tensors' lastGrad caches were filled; -1 clears them. */
   private gradCacheGeneration = -1;
   private allZeroCopy: boolean;
+  private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
 
   protected constructor(
     protected readonly kind: string,
@@ -81,7 +82,7 @@ export abstract class Optimizer<O extends object> {
     this.viewsGeneration = -1; // allocation above may have grown memory: re-derive views at step 1
     this.setAliases();
     this.paramGroups = this.groups.map((g, i) =>
-      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (next) => this.allocateSlots(i, next)));
+      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (next) => this.allocateSlots(i, next), () => this.liveParams(i)));
   }
 
   /** What to do when a gradient holds NaN or ±Inf: see the README's Guarantees. */
@@ -368,6 +369,20 @@ export abstract class Optimizer<O extends object> {
       t.gradInPlace = inPlace;
       t.lastGrad = g;
     }
+  }
+
+  /**
+   * Group `i`'s params as the user can use them now: caller-owned arrays as given, store
+   * tensors as views of the current memory (the ones taken at construction detach when it
+   * grows). The same frozen array is returned until the memory grows again.
+   */
+  private liveParams(i: number): readonly Float32Array[] {
+    const heap = this.backend.heap;
+    const cached = this.paramsCache[i];
+    if (cached && cached.generation === heap.generation) return cached.params;
+    const params = Object.freeze(this.plans[i]!.tensors.map((t) => (t.store ? heap.view(t.pPtr, t.length) : t.param)));
+    this.paramsCache[i] = { generation: heap.generation, params };
+    return params;
   }
 
   /** Rebuilds the alias index; grads validated against the old one must be checked again. */

@@ -227,3 +227,32 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("paramGroups[i].params", () => {
+  for (const backend of BACKENDS) {
+    it(`stays live across memory growth (${backend})`, async () => {
+      await init({ backend });
+      const store = new ParamStore({ a: 3, b: 5 }, { reserve: 0 });
+      const own = new Float32Array([1, 2]);
+      const opt = new RMSprop([{ params: store }, { params: [own] }]);
+      const before = opt.paramGroups[0]!.params;
+      expect(opt.paramGroups[0]!.params).toBe(before);
+      expect(opt.paramGroups[1]!.params[0]).toBe(own);
+      // More than all the free memory in one block, so the heap must grow.
+      const heap = opt.backend.heap;
+      const generation = heap.generation;
+      const big = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
+      expect(heap.generation).toBeGreaterThan(generation);
+      const after = opt.paramGroups[0]!.params;
+      expect(after.map((p) => p.length)).toEqual([3, 5]);
+      expect(after[0]!.buffer).toBe(opt.backend.heap.buffer);
+      store.param("b").fill(7);
+      expect([...after[1]!]).toEqual([7, 7, 7, 7, 7]);
+      expect(opt.paramGroups[1]!.params[0]).toBe(own);
+      expect(Object.isFrozen(after)).toBe(true);
+      opt.dispose();
+      store.dispose();
+      big.dispose();
+    });
+  }
+});
