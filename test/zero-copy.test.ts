@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, StaleViewError, type Optimizer } from "../src/index.js";
 import type { Kernels } from "../src/backend.js";
+import type { Heap } from "../src/heap.js";
 
 const BACKENDS = ["wasm", "js"] as const;
 
@@ -24,6 +25,18 @@ function countCalls(opt: Optimizer<object>) {
   k.rmsprop = (...args) => (counts.rmsprop++, original.rmsprop(...args));
   k.adagrad = (...args) => (counts.adagrad++, original.adagrad(...args));
   return { counts, restore: () => Object.assign(k, original) };
+}
+
+/**
+ * A store with more elements than the heap has free bytes in all, so allocating it must grow
+ * the memory (and so detach or abandon every earlier view) while growing it as little as
+ * possible.
+ */
+function forceGrowth(heap: Heap): ParamStore {
+  const generation = heap.generation;
+  const store = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
+  expect(heap.generation).toBeGreaterThan(generation);
+  return store;
 }
 
 const disposers: Array<() => void> = [];
@@ -117,11 +130,8 @@ for (const backend of BACKENDS) {
       oldW.fill(1);
       const opt = new RMSprop(store, { lr: 0.5 });
       disposers.push(() => opt.dispose(), () => store.dispose());
-      const capacity = opt.backend.heap.capacityBytes;
-      // Allocate far more than is free to force growth, which detaches every earlier view.
-      const big = new ParamStore({ big: capacity / 2 }, { reserve: 0 });
+      const big = forceGrowth(opt.backend.heap);
       disposers.push(() => big.dispose());
-      expect(opt.backend.heap.capacityBytes).toBeGreaterThan(capacity);
       // wasm detaches the old buffer; the JS backend keeps it but no longer reads it. Either way
       // the old view no longer reaches the parameters, and stepping says so.
       if (backend === "wasm") expect(oldW.length).toBe(0);
@@ -148,7 +158,7 @@ for (const backend of BACKENDS) {
       disposers.push(() => opt.dispose(), () => store.dispose());
       expect(opt.step([g])).toBe(true);
       expect(opt.step([g])).toBe(true);
-      const big = new ParamStore({ big: opt.backend.heap.capacityBytes }, { reserve: 0 });
+      const big = forceGrowth(opt.backend.heap);
       disposers.push(() => big.dispose());
       store.param("w");
       // g was taken before the growth: wasm detached it, JS left it on the old buffer.
@@ -163,7 +173,7 @@ for (const backend of BACKENDS) {
     it("re-derives views taken after growth without any error", async () => {
       await init({ backend });
       const store = new ParamStore({ w: 16 }, { reserve: 0 });
-      const big = new ParamStore({ big: store.backend.heap.capacityBytes }, { reserve: 0 });
+      const big = forceGrowth(store.backend.heap);
       const opt = new Adagrad(store);
       disposers.push(() => opt.dispose(), () => store.dispose(), () => big.dispose());
       store.grad("w").fill(1);
@@ -238,11 +248,8 @@ describe("paramGroups[i].params", () => {
       const before = opt.paramGroups[0]!.params;
       expect(opt.paramGroups[0]!.params).toBe(before);
       expect(opt.paramGroups[1]!.params[0]).toBe(own);
-      // More than all the free memory in one block, so the heap must grow.
       const heap = opt.backend.heap;
-      const generation = heap.generation;
-      const big = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
-      expect(heap.generation).toBeGreaterThan(generation);
+      const big = forceGrowth(heap);
       const after = opt.paramGroups[0]!.params;
       expect(after.map((p) => p.length)).toEqual([3, 5]);
       expect(after[0]!.buffer).toBe(opt.backend.heap.buffer);
