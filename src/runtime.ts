@@ -80,8 +80,9 @@ function plan(options: InitOptions, embedded: () => WasmSource | undefined, fn: 
   if (kind === "js") return { done: useJs() };
   if (wasmBackend) return { done: useWasm(wasmBackend) };
   const why = wasmUnavailableReason();
-  const source = options.wasm ?? embedded();
   if (why) return { done: fail(kind, why) };
+  // Only now decode the embedded kernels: an engine without SIMD never needs them.
+  const source = options.wasm ?? embedded();
   if (source === undefined) {
     return { done: fail(kind, `this build has no embedded kernels and ${fn}() was given no \`wasm\` module`) };
   }
