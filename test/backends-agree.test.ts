@@ -124,7 +124,7 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
     : c.groups.length === 1 && c.mode === "marshalled" && Object.keys(c.groups[0]!.options).length === 0
       ? new Ctor(groups[0]!.params, c.top)
       : new Ctor(groups, c.top);
-  expect(opt.backend.name).toBe(backend);
+  expect(opt.backend).toBe(backend);
   return {
     opt,
     params: () => init0.map((_, i) => tensor(i)),

@@ -35,7 +35,7 @@ export function wasmUnavailableReason(): string | undefined {
 const KERNEL_ABI = 1;
 
 function backendFrom(instance: WebAssembly.Instance): Backend {
-  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number };
+  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number } & Record<string, unknown>;
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.rmsprop !== "function") {
     throw new TypeError("the WebAssembly module given to init() is not simdopt's kernel module");
   }
@@ -44,8 +44,17 @@ function backendFrom(instance: WebAssembly.Instance): Backend {
     throw new TypeError(`the WebAssembly module given to init() has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
-  const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite };
-  return { name: "wasm", heap: new Heap(wasmMemorySource(exports.memory)), kernels };
+  const kernels: Kernels = { allFinite: exports.allFinite };
+  return {
+    name: "wasm",
+    heap: new Heap(wasmMemorySource(exports.memory)),
+    kernels,
+    bind: (k) => {
+      const fn = exports[k.wasm];
+      if (typeof fn !== "function") throw new TypeError(`the WebAssembly module given to init() has no kernel ${JSON.stringify(k.wasm)}`);
+      return fn as never;
+    },
+  };
 }
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
