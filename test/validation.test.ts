@@ -5,13 +5,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { Adagrad, init, initSync, ParamStore, RMSprop, type Optimizer, type StateDict } from "../src/index.js";
 import { decodeF32, expectBits, fixtureIndex, loadFixture } from "./helpers/fixtures.js";
-import { checkStep, makeOptimizer, type Mode } from "./helpers/replay.js";
+import { checkStep, makeOptimizer, optimizerClass, type Mode } from "./helpers/replay.js";
 
 type Kind = "RMSprop" | "Adagrad";
 type Opt = Optimizer<{ lr?: number }>;
 type Anyish = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const Ctor = (kind: Kind) => (kind === "RMSprop" ? RMSprop : Adagrad) as unknown as new (p: unknown, o?: unknown) => Opt;
+const Ctor = (kind: Kind) => optimizerClass(kind) as unknown as new (p: unknown, o?: unknown) => Opt;
 
 const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
