@@ -1,6 +1,7 @@
 import type { Backend, Kernels } from "../backend.js";
 import { arrayBufferSource, Heap } from "../heap.js";
 import { adagradJs } from "./adagrad.js";
+import { l2NormJs, l2NormLanesJs, maxAbsJs, scaleJs } from "./clip.js";
 import { allFiniteJs } from "./finite.js";
 import { BLOCK } from "./grad.js";
 import { rmspropJs } from "./rmsprop.js";
@@ -15,6 +16,10 @@ export function createJsBackend(): Backend {
       rmspropJs(heap.f32, scratch, flags, n, p, g, sq, ga, buf, A, B, E, W, M, L),
     adagrad: (flags, n, p, g, sum, E, W, C) => adagradJs(heap.f32, scratch, flags, n, p, g, sum, E, W, C),
     allFinite: (n, ptr) => allFiniteJs(heap.f32, n, ptr),
+    l2Norm: (n, ptr) => l2NormJs(heap.f32, n, ptr),
+    l2NormLanes: (n, ptr, lanes) => l2NormLanesJs(heap.f32, n, ptr, lanes),
+    maxAbs: (n, ptr) => maxAbsJs(heap.f32, n, ptr),
+    scale: (n, ptr, c) => scaleJs(heap.f32, n, ptr, c),
   };
   return { name: "js", heap, kernels };
 }

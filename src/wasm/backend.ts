@@ -1,4 +1,4 @@
-import type { Backend, Kernels } from "../backend.js";
+import { STAGING_BYTES, type Backend, type Kernels } from "../backend.js";
 import { Heap, wasmMemorySource } from "../heap.js";
 
 /** What a host can hand to `init` for the kernels: a compiled module, its bytes, or a URL. */
@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 1;
+const KERNEL_ABI = 2;
 
 function backendFrom(instance: WebAssembly.Instance): Backend {
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number };
@@ -44,8 +44,10 @@ function backendFrom(instance: WebAssembly.Instance): Backend {
     throw new TypeError(`the WebAssembly module given to init() has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
-  const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite };
-  return { name: "wasm", heap: new Heap(wasmMemorySource(exports.memory)), kernels };
+  const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite,
+    l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
+  const heap = new Heap(wasmMemorySource(exports.memory));
+  return { name: "wasm", heap, kernels, staging: heap.alloc(STAGING_BYTES) };
 }
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
