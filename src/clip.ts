@@ -96,8 +96,8 @@ function parseOptions(options: unknown, where: string): { norm: NormKind; errorI
     }
   }
   const o = options as ClipGradNormOptions;
-  const norm = normKindOf(o.normType ?? 2, `${where}: options.normType`);
-  const errorIfNonfinite = o.errorIfNonfinite ?? false;
+  const norm = normKindOf(o.normType === undefined ? 2 : o.normType, `${where}: options.normType`);
+  const errorIfNonfinite = o.errorIfNonfinite === undefined ? false : o.errorIfNonfinite;
   if (typeof errorIfNonfinite !== "boolean") {
     throw new TypeError(`${where}: options.errorIfNonfinite must be a boolean, got ${show(errorIfNonfinite)}`);
   }
