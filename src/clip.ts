@@ -14,8 +14,9 @@ export type ClipTarget = ParamStore | readonly Float32Array[];
 
 /**
  * The norm: `2` (Euclidean) or `Infinity` (largest |g|), with `"inf"` accepted for Infinity as
- * in PyTorch. Other p-norms are refused: torch reduces them in an order we cannot promise to
- * reproduce bit for bit (it depends on its thread count for large tensors).
+ * in PyTorch. Other p-norms are refused: torch computes them with its generic reduction, whose
+ * order (split across threads for large tensors) we cannot promise to reproduce bit for bit,
+ * whereas its 2-norm has a fixed eight-lane order and its inf-norm (a max) has no order at all.
  */
 export type NormType = number | "inf";
 
@@ -52,8 +53,10 @@ export interface ClipGradNormOptions {
  *   would flip the gradients' signs; it is refused here.
  * @param options `normType` (default 2) and `errorIfNonfinite` (default false).
  * @returns the total norm before clipping, a float32 value (NaN or Infinity when non-finite).
- * @throws TypeError / RangeError naming the bad argument, changing nothing; RangeError when
- *   `errorIfNonfinite` is set and the total norm is NaN or ±Inf, changing nothing.
+ * @throws TypeError / RangeError naming the bad argument (a disposed store is a TypeError), a
+ *   StaleViewError for a store with views taken before its memory grew (as `step()`), and a
+ *   RangeError when `errorIfNonfinite` is set and the total norm is NaN or ±Inf; each changes
+ *   nothing.
  */
 export function clipGradNorm(target: ClipTarget, maxNorm: number, options: ClipGradNormOptions = {}): number {
   const where = "clipGradNorm";
@@ -144,6 +147,7 @@ function isDetached(buffer: ArrayBufferLike): boolean {
 
 /** A gradient listed twice, or two that overlap, would be scaled twice. */
 function checkDisjoint(grads: readonly Float32Array[], where: string): void {
+  if (grads.length < 2) return;
   const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
   grads.forEach((g, i) => {
     if (g.length === 0) return;

@@ -3,10 +3,12 @@
 // result: torch's total 2-norm sums the per-tensor norms in eight lanes by position.
 //
 // Each entry is a span of the backend's heap, run in place on its kernels, or a caller-owned
-// Float32Array. On wasm, caller-owned data is copied a piece at a time through the backend's
-// staging block for the wasm kernels (and back, when scaled): measured 5-8x faster than the
-// exact JS kernels on the array in place, from 1e3 to 1e6 elements. On the JS backend the JS
-// kernels run on the array in place. Every path gives the same bits.
+// Float32Array. On wasm, a caller-owned array of STAGE_MIN elements or more is copied a piece
+// at a time through the backend's staging block for the wasm kernels (and back, when scaled):
+// measured 3-13x faster than the exact JS kernels on the array in place from 512 to 1e6
+// elements (bench/clip.mjs), and no faster below about 128, where the fixed cost of staging
+// dominates. Shorter arrays, and every array on the JS backend, run the JS kernels in place.
+// Every path gives the same bits.
 import { STAGING_ELEMENTS, type Backend } from "./backend.js";
 import { l2NormJs, maxAbsJs, scaleJs } from "./js/clip.js";
 
@@ -34,6 +36,8 @@ const f = Math.fround;
 const EPS = f(1e-6);
 /** Staging block layout (backend.ts): the eight lane sums, then the data, in float32 units. */
 const DATA = 16;
+/** Arrays shorter than this run the JS kernels in place even where the backend stages. */
+const STAGE_MIN = 256;
 
 /**
  * torch's total norm: for 2, the 2-norm (same lane order) of the vector of per-tensor 2-norms;
@@ -73,9 +77,10 @@ export function scaleGrads(list: GradList, coef: number): void {
   for (let i = 0; i < grads.length; i++) {
     const g = grads[i]!;
     if (!(g instanceof Float32Array)) backend.kernels.scale(g.length, g.gradPtr, coef);
-    else if (backend.staging === undefined) scaleJs(g, g.length, 0, coef);
+    else if (!stages(backend, g)) scaleJs(g, g.length, 0, coef);
     else {
-      const { view, ptr } = staging(backend);
+      const view = stagingView(backend);
+      const ptr = backend.staging!;
       for (let s = 0; s < g.length; s += STAGING_ELEMENTS) {
         const m = Math.min(STAGING_ELEMENTS, g.length - s);
         view.set(g.subarray(s, s + m), DATA);
@@ -88,9 +93,10 @@ export function scaleGrads(list: GradList, coef: number): void {
 
 function l2Of(backend: Backend, g: GradRef): number {
   if (!(g instanceof Float32Array)) return backend.kernels.l2Norm(g.length, g.gradPtr);
-  if (backend.staging === undefined) return l2NormJs(g, g.length, 0);
+  if (!stages(backend, g)) return l2NormJs(g, g.length, 0);
   // Pieces of STAGING_ELEMENTS, a multiple of 8, so the lane sums carry over exactly.
-  const { view, ptr } = staging(backend);
+  const view = stagingView(backend);
+  const ptr = backend.staging!;
   view.fill(0, 0, 8);
   let norm = 0;
   for (let s = 0; s < g.length; s += STAGING_ELEMENTS) {
@@ -103,8 +109,9 @@ function l2Of(backend: Backend, g: GradRef): number {
 
 function maxAbsOf(backend: Backend, g: GradRef): number {
   if (!(g instanceof Float32Array)) return backend.kernels.maxAbs(g.length, g.gradPtr);
-  if (backend.staging === undefined) return maxAbsJs(g, g.length, 0);
-  const { view, ptr } = staging(backend);
+  if (!stages(backend, g)) return maxAbsJs(g, g.length, 0);
+  const view = stagingView(backend);
+  const ptr = backend.staging!;
   let m = 0;
   for (let s = 0; s < g.length; s += STAGING_ELEMENTS) {
     const k = Math.min(STAGING_ELEMENTS, g.length - s);
@@ -116,8 +123,17 @@ function maxAbsOf(backend: Backend, g: GradRef): number {
   return m;
 }
 
-/** The staging block as a view of the current memory (a growth replaces the buffer). */
-function staging(backend: Backend): { view: Float32Array; ptr: number } {
-  const ptr = backend.staging!;
-  return { view: backend.heap.view(ptr, DATA + STAGING_ELEMENTS), ptr };
+const stages = (backend: Backend, g: Float32Array): boolean => backend.staging !== undefined && g.length >= STAGE_MIN;
+
+// The staging block's view per backend, re-taken after the memory grows.
+const stagingViews = new WeakMap<Backend, { generation: number; view: Float32Array }>();
+
+function stagingView(backend: Backend): Float32Array {
+  const heap = backend.heap;
+  let v = stagingViews.get(backend);
+  if (!v || v.generation !== heap.generation) {
+    v = { generation: heap.generation, view: heap.view(backend.staging!, DATA + STAGING_ELEMENTS) };
+    stagingViews.set(backend, v);
+  }
+  return v.view;
 }

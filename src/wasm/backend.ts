@@ -46,6 +46,9 @@ function backendFrom(instance: WebAssembly.Instance): Backend {
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
   const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite,
     l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
+  // The staging block brings its own memory, so the heap has at least the room it had without
+  // it, and memory first grows no sooner than it used to.
+  exports.memory.grow(Math.ceil(STAGING_BYTES / 65536));
   const heap = new Heap(wasmMemorySource(exports.memory));
   return { name: "wasm", heap, kernels, staging: heap.alloc(STAGING_BYTES) };
 }
