@@ -2,15 +2,19 @@
 // and the targets it accepts. The arithmetic is in grad-norm.ts, the kernels in assembly/clip.ts
 // and js/clip.ts.
 import { clipCoefficient, scaleGrads, totalNorm, type GradList, type NormKind } from "./grad-norm.js";
+import { engineOf, Optimizer } from "./optimizer.js";
 import { show } from "./options.js";
 import { currentBackend } from "./runtime.js";
 import { ParamStore } from "./store.js";
 
 /**
  * Whose gradients to measure and clip: a `ParamStore` (all of its gradients, in layout order,
- * in place in the store's memory) or an array of caller-owned gradients (each scaled in place).
+ * in place in the store's memory), an array of caller-owned gradients (each scaled in place),
+ * or an optimizer: for each of its params in order, a ParamStore tensor's gradient slot, or
+ * for a caller-owned param the grads array given to its last `step()` (the array a training
+ * loop refills each iteration; before any step there is none, and clipping refuses).
  */
-export type ClipTarget = ParamStore | readonly Float32Array[];
+export type ClipTarget = ParamStore | readonly Float32Array[] | Optimizer<unknown>;
 
 /**
  * The norm: `2` (Euclidean) or `Infinity` (largest |g|), with `"inf"` accepted for Infinity as
@@ -116,6 +120,19 @@ function normKindOf(v: unknown, where: string): NormKind {
 
 /** The gradients of `target`, in torch's order, after every check that can fail. */
 function gradListOf(target: unknown, where: string): GradList {
+  if (target instanceof Optimizer) {
+    const e = engineOf(target);
+    e.assertLive();
+    const grads = e.tensors.map((t) => {
+      if (t.store) return t.store;
+      if (t.lastGrad === null || t.lastGrad.length !== t.length) {
+        throw new TypeError(`${where}: params[${t.index}] of the ${e.kind} is caller-owned and has no grads from a step() yet; pass the grads arrays themselves`);
+      }
+      return t.lastGrad;
+    });
+    for (const s of e.tensors) if (s.store) s.store.store.assertUsable();
+    return { backend: e.backend, grads };
+  }
   if (target instanceof ParamStore) {
     if (target.isDisposed) throw new TypeError(`${where}: target is a ParamStore that was disposed`);
     return { backend: target.backend, grads: target.tensorsInOrder() };

@@ -378,3 +378,35 @@ describe("validation: bad input is refused, naming it, and changes nothing", () 
     });
   }
 });
+
+describe("optimizer target", () => {
+  for (const backend of BACKENDS) {
+    it(`clips a store optimizer's slots and a caller-owned optimizer's last grads (${backend})`, async () => {
+      await init({ backend });
+      const store = new ParamStore({ a: 9, b: 1030 });
+      store.grad("a").fill(3);
+      store.grad("b").fill(-2);
+      const ref = [store.grad("a").slice(), store.grad("b").slice()];
+      const opt = new RMSprop(store);
+      const want = clipGradNorm(ref, 1);
+      expect(clipGradNorm(opt, 1)).toBe(want);
+      expect(firstBitDiff(store.grad("a"), ref[0]!)).toBe(-1);
+      expect(firstBitDiff(store.grad("b"), ref[1]!)).toBe(-1);
+
+      const w = [new Float32Array(5), new Float32Array(300)];
+      const g = [new Float32Array(5).fill(4), new Float32Array(300).fill(0.5)];
+      const own = new RMSprop(w);
+      expect(() => clipGradNorm(own, 1)).toThrow(/params\[0\].*no grads from a step\(\) yet/);
+      own.step(g);
+      g[0]!.fill(4);
+      g[1]!.fill(0.5);
+      const twin = g.map((x) => x.slice());
+      expect(clipGradNorm(own, 0.5)).toBe(clipGradNorm(twin, 0.5));
+      g.forEach((x, i) => expect(firstBitDiff(x, twin[i]!)).toBe(-1));
+      expect(gradNorm(own)).toBe(gradNorm(twin));
+      opt.dispose();
+      own.dispose();
+      store.dispose();
+    });
+  }
+});
