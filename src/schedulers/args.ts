@@ -99,3 +99,6 @@ export function bisectRight(sorted: readonly number[], x: number): number {
   }
   return lo;
 }
+
+/** An option's value, or `dflt` when it is absent (undefined; null is a value, and refused). */
+export const given = (v: unknown, dflt: unknown): unknown => (v === undefined ? dflt : v);

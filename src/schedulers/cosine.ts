@@ -1,4 +1,4 @@
-import { finite, optionsOf, pyMod, required, whole } from "./args.js";
+import { finite, given, optionsOf, pyMod, required, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 
@@ -26,7 +26,7 @@ export class CosineAnnealingLR extends LRScheduler {
     const groups = groupCount("CosineAnnealingLR", optimizer);
     const o = optionsOf("CosineAnnealingLR", options, ["tMax", "etaMin", "lastEpoch"]);
     const tMax = whole(required(o, "tMax", "CosineAnnealingLR", "a whole number >= 1"), "CosineAnnealingLR options.tMax", 1);
-    const etaMin = finite(o.etaMin ?? 0, "CosineAnnealingLR options.etaMin", { min: 0 });
+    const etaMin = finite(given(o.etaMin, 0), "CosineAnnealingLR options.etaMin", { min: 0 });
     super("CosineAnnealingLR", optimizer, groups, ...baseLrsFor("CosineAnnealingLR", optimizer, o.lastEpoch));
     this.tMax = tMax;
     this.etaMin = etaMin;
@@ -91,8 +91,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     const groups = groupCount(kind, optimizer);
     const o = optionsOf(kind, options, ["t0", "tMult", "etaMin", "lastEpoch"]);
     const t0 = whole(required(o, "t0", kind, "a whole number >= 1"), `${kind} options.t0`, 1);
-    const tMult = whole(o.tMult ?? 1, `${kind} options.tMult`, 1);
-    const etaMin = finite(o.etaMin ?? 0, `${kind} options.etaMin`, { min: 0 });
+    const tMult = whole(given(o.tMult, 1), `${kind} options.tMult`, 1);
+    const etaMin = finite(given(o.etaMin, 0), `${kind} options.etaMin`, { min: 0 });
     const [lastEpoch, base] = baseLrsFor(kind, optimizer, o.lastEpoch);
     super(kind, optimizer, groups, lastEpoch, base);
     this.t0 = t0;

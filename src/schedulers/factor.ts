@@ -1,4 +1,4 @@
-import { finite, optionsOf, whole } from "./args.js";
+import { finite, given, optionsOf, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 
@@ -23,8 +23,8 @@ export class ConstantLR extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, options: ConstantLROptions = {}) {
     const groups = groupCount("ConstantLR", optimizer);
     const o = optionsOf("ConstantLR", options, ["factor", "totalIters", "lastEpoch"]);
-    const factor = finite(o.factor ?? 1 / 3, "ConstantLR options.factor", { min: 0, minOpen: true, max: 1 });
-    const totalIters = whole(o.totalIters ?? 5, "ConstantLR options.totalIters", 0);
+    const factor = finite(given(o.factor, 1 / 3), "ConstantLR options.factor", { min: 0, minOpen: true, max: 1 });
+    const totalIters = whole(given(o.totalIters, 5), "ConstantLR options.totalIters", 0);
     super("ConstantLR", optimizer, groups, ...baseLrsFor("ConstantLR", optimizer, o.lastEpoch));
     this.factor = factor;
     this.totalIters = totalIters;
@@ -77,9 +77,9 @@ export class LinearLR extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, options: LinearLROptions = {}) {
     const groups = groupCount("LinearLR", optimizer);
     const o = optionsOf("LinearLR", options, ["startFactor", "endFactor", "totalIters", "lastEpoch"]);
-    const startFactor = finite(o.startFactor ?? 1 / 3, "LinearLR options.startFactor", { min: 0, minOpen: true, max: 1 });
-    const endFactor = finite(o.endFactor ?? 1, "LinearLR options.endFactor", { min: 0, max: 1 });
-    const totalIters = whole(o.totalIters ?? 5, "LinearLR options.totalIters", 1);
+    const startFactor = finite(given(o.startFactor, 1 / 3), "LinearLR options.startFactor", { min: 0, minOpen: true, max: 1 });
+    const endFactor = finite(given(o.endFactor, 1), "LinearLR options.endFactor", { min: 0, max: 1 });
+    const totalIters = whole(given(o.totalIters, 5), "LinearLR options.totalIters", 1);
     super("LinearLR", optimizer, groups, ...baseLrsFor("LinearLR", optimizer, o.lastEpoch));
     this.startFactor = startFactor;
     this.endFactor = endFactor;

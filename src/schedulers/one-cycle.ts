@@ -1,4 +1,4 @@
-import { choice, finite, flag, list, optionsOf, perGroup, required, whole } from "./args.js";
+import { choice, finite, flag, given, list, optionsOf, perGroup, required, whole } from "./args.js";
 import { field, groupCount, type Momenta, type SchedulableOptimizer, type StateField } from "./base.js";
 import { replaceInitialLrs } from "./initial-lr.js";
 import { LRScheduler } from "./lr-scheduler.js";
@@ -113,15 +113,15 @@ export class OneCycleLR extends LRScheduler {
       throw new TypeError(`${kind} needs options.totalSteps, or both options.epochs and options.stepsPerEpoch; got ` +
         `totalSteps ${show(o.totalSteps)}, epochs ${show(o.epochs)}, stepsPerEpoch ${show(o.stepsPerEpoch)}`);
     }
-    const pctStart = finite(o.pctStart ?? 0.3, at("pctStart"), { min: 0, max: 1 });
-    const strategy = choice(o.annealStrategy ?? "cos", at("annealStrategy"), ["cos", "linear"] as const);
+    const pctStart = finite(given(o.pctStart, 0.3), at("pctStart"), { min: 0, max: 1 });
+    const strategy = choice(given(o.annealStrategy, "cos"), at("annealStrategy"), ["cos", "linear"] as const);
     const maxLrs = perGroup(required(o, "maxLr", kind, "a finite number >= 0, or one per group"), at("maxLr"), groups, { min: 0 });
-    const divFactor = finite(o.divFactor ?? 25, at("divFactor"), { min: 0, minOpen: true });
-    const finalDivFactor = finite(o.finalDivFactor ?? 1e4, at("finalDivFactor"), { min: 0, minOpen: true });
-    const threePhase = flag(o.threePhase ?? false, at("threePhase"));
-    const cycleMomentum = flag(o.cycleMomentum ?? true, at("cycleMomentum"));
-    const maxMomenta = perGroup(o.maxMomentum ?? 0.95, at("maxMomentum"), groups, { min: 0 });
-    const baseMomenta = perGroup(o.baseMomentum ?? 0.85, at("baseMomentum"), groups, { min: 0 });
+    const divFactor = finite(given(o.divFactor, 25), at("divFactor"), { min: 0, minOpen: true });
+    const finalDivFactor = finite(given(o.finalDivFactor, 1e4), at("finalDivFactor"), { min: 0, minOpen: true });
+    const threePhase = flag(given(o.threePhase, false), at("threePhase"));
+    const cycleMomentum = flag(given(o.cycleMomentum, true), at("cycleMomentum"));
+    const maxMomenta = perGroup(given(o.maxMomentum, 0.95), at("maxMomentum"), groups, { min: 0 });
+    const baseMomenta = perGroup(given(o.baseMomentum, 0.85), at("baseMomentum"), groups, { min: 0 });
     const lastEpoch = o.lastEpoch === undefined ? -1 : whole(o.lastEpoch, at("lastEpoch"), -1);
     const useBeta1 = optimizer.paramGroups.every((g) => Array.isArray(g.betas));
     if (cycleMomentum && !useBeta1 && !optimizer.paramGroups.every((g) => typeof g.momentum === "number")) {

@@ -1,4 +1,4 @@
-import { choice, finite, list, optionsOf, perGroup, whole } from "./args.js";
+import { choice, finite, given, list, optionsOf, perGroup, whole } from "./args.js";
 import { field, groupCount, Scheduler, type SchedulableOptimizer, type StateField } from "./base.js";
 import { show } from "../options.js";
 
@@ -49,14 +49,14 @@ export class ReduceLROnPlateau extends Scheduler {
     const kind = "ReduceLROnPlateau", at = (k: string) => `${kind} options.${k}`;
     const groups = groupCount(kind, optimizer);
     const o = optionsOf(kind, options, OPTIONS);
-    const mode = choice(o.mode ?? "min", at("mode"), ["min", "max"] as const);
-    const factor = finite(o.factor ?? 0.1, at("factor"), { min: 0, max: 1, maxOpen: true });
-    const patience = whole(o.patience ?? 10, at("patience"), 0);
-    const threshold = finite(o.threshold ?? 1e-4, at("threshold"), { min: 0 });
-    const thresholdMode = choice(o.thresholdMode ?? "rel", at("thresholdMode"), ["rel", "abs"] as const);
-    const cooldown = whole(o.cooldown ?? 0, at("cooldown"), 0);
-    const minLrs = perGroup(o.minLr ?? 0, at("minLr"), groups, { min: 0 });
-    const eps = finite(o.eps ?? 1e-8, at("eps"), { min: 0 });
+    const mode = choice(given(o.mode, "min"), at("mode"), ["min", "max"] as const);
+    const factor = finite(given(o.factor, 0.1), at("factor"), { min: 0, max: 1, maxOpen: true });
+    const patience = whole(given(o.patience, 10), at("patience"), 0);
+    const threshold = finite(given(o.threshold, 1e-4), at("threshold"), { min: 0 });
+    const thresholdMode = choice(given(o.thresholdMode, "rel"), at("thresholdMode"), ["rel", "abs"] as const);
+    const cooldown = whole(given(o.cooldown, 0), at("cooldown"), 0);
+    const minLrs = perGroup(given(o.minLr, 0), at("minLr"), groups, { min: 0 });
+    const eps = finite(given(o.eps, 1e-8), at("eps"), { min: 0 });
     super(kind, optimizer, groups);
     this.mode = mode;
     this.factor = factor;

@@ -1,4 +1,4 @@
-import { finite, optionsOf, whole } from "./args.js";
+import { finite, given, optionsOf, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 
@@ -23,8 +23,8 @@ export class PolynomialLR extends LRScheduler {
   constructor(optimizer: SchedulableOptimizer, options: PolynomialLROptions = {}) {
     const groups = groupCount("PolynomialLR", optimizer);
     const o = optionsOf("PolynomialLR", options, ["totalIters", "power", "lastEpoch"]);
-    const totalIters = whole(o.totalIters ?? 5, "PolynomialLR options.totalIters", 1);
-    const power = finite(o.power ?? 1, "PolynomialLR options.power", { min: 0 });
+    const totalIters = whole(given(o.totalIters, 5), "PolynomialLR options.totalIters", 1);
+    const power = finite(given(o.power, 1), "PolynomialLR options.power", { min: 0 });
     super("PolynomialLR", optimizer, groups, ...baseLrsFor("PolynomialLR", optimizer, o.lastEpoch));
     this.totalIters = totalIters;
     this.power = power;

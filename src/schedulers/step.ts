@@ -1,4 +1,4 @@
-import { bisectRight, finite, list, optionsOf, pyMod, required, whole } from "./args.js";
+import { bisectRight, finite, given, list, optionsOf, pyMod, required, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 import { show } from "../options.js";
@@ -26,7 +26,7 @@ export class StepLR extends LRScheduler {
     const groups = groupCount("StepLR", optimizer);
     const o = optionsOf("StepLR", options, ["stepSize", "gamma", "lastEpoch"]);
     const stepSize = whole(required(o, "stepSize", "StepLR", "a whole number >= 1"), "StepLR options.stepSize", 1);
-    const gamma = finite(o.gamma ?? 0.1, "StepLR options.gamma", { min: 0 });
+    const gamma = finite(given(o.gamma, 0.1), "StepLR options.gamma", { min: 0 });
     super("StepLR", optimizer, groups, ...baseLrsFor("StepLR", optimizer, o.lastEpoch));
     this.stepSize = stepSize;
     this.gamma = gamma;
@@ -95,7 +95,7 @@ export class MultiStepLR extends LRScheduler {
     const o = optionsOf("MultiStepLR", options, ["milestones", "gamma", "lastEpoch"]);
     const milestones = list(required(o, "milestones", "MultiStepLR", "an array of whole numbers >= 0"),
       "MultiStepLR options.milestones", undefined, (x, w) => whole(x, w, 0));
-    const gamma = finite(o.gamma ?? 0.1, "MultiStepLR options.gamma", { min: 0 });
+    const gamma = finite(given(o.gamma, 0.1), "MultiStepLR options.gamma", { min: 0 });
     super("MultiStepLR", optimizer, groups, ...baseLrsFor("MultiStepLR", optimizer, o.lastEpoch));
     this.milestones = countOf(milestones);
     this.gamma = gamma;
