@@ -161,6 +161,30 @@ describe("SequentialLR", () => {
     close(opt.paramGroups[0]!.lr, ((0.1 * (1 + Math.cos(Math.PI / 10))) / 2));
   });
 
+  // At a milestone torch calls step(0): the closed form at epoch 0 where the class has one,
+  // else its recursive step at epoch 0 (which for MultiplicativeLR keeps the lr it finds).
+  const atMilestone: Array<[string, (o: ReturnType<typeof rmsprop>["opt"]) => LRScheduler, number]> = [
+    ["StepLR", (o) => new StepLR(o, { stepSize: 2 }), 1],
+    ["MultiStepLR with a milestone at 0", (o) => new MultiStepLR(o, { milestones: [0, 4], gamma: 0.3 }), 0.3],
+    ["ConstantLR", (o) => new ConstantLR(o, { factor: 0.25, totalIters: 2 }), 0.25],
+    ["LinearLR", (o) => new LinearLR(o, { startFactor: 0.2 }), 0.2],
+    ["ExponentialLR", (o) => new ExponentialLR(o, { gamma: 0.5 }), 1],
+    ["PolynomialLR", (o) => new PolynomialLR(o, { totalIters: 4 }), 1],
+    ["CosineAnnealingLR", (o) => new CosineAnnealingLR(o, { tMax: 4 }), 1],
+    ["CosineAnnealingWarmRestarts", (o) => new CosineAnnealingWarmRestarts(o, { t0: 4 }), 1],
+    ["LambdaLR", (o) => new LambdaLR(o, { lrLambda: (e) => e + 2 }), 2],
+    ["MultiplicativeLR", (o) => new MultiplicativeLR(o, { lrLambda: () => 0.1 }), 0.5],
+  ];
+  it.each(atMilestone)("a %s taking over starts from its epoch-0 lr", (_name, make, factor) => {
+    const { opt } = rmsprop([0.4]);
+    const first = new ConstantLR(opt, { factor: 0.5, totalIters: 100 });
+    const next = make(opt);
+    const seq = new SequentialLR(opt, { schedulers: [first, next], milestones: [3] });
+    for (let e = 1; e <= 3; e++) seq.step();
+    expect(next.lastEpoch).toBe(0);
+    close(opt.paramGroups[0]!.lr, 0.4 * factor);
+  });
+
   it("lastEpoch offsets its epoch count", () => {
     const { opt } = rmsprop([0.1]);
     const a = new ConstantLR(opt, { factor: 0.5, totalIters: 100 });

@@ -86,9 +86,6 @@ export function required(o: Record<string, unknown>, key: string, kind: string, 
   return v;
 }
 
-/** Python's `%`: the result takes the sign of the divisor. */
-export const pyMod = (a: number, b: number): number => ((a % b) + b) % b;
-
 /** Python's `bisect.bisect_right` on a sorted array: the count of items <= x. */
 export function bisectRight(sorted: readonly number[], x: number): number {
   let lo = 0, hi = sorted.length;

@@ -1,4 +1,4 @@
-import { finite, given, optionsOf, pyMod, required, whole } from "./args.js";
+import { finite, given, optionsOf, required, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 
@@ -39,8 +39,9 @@ export class CosineAnnealingLR extends LRScheduler {
     if (epoch === 0) return lrs;
     // The first step of a scheduler created with lastEpoch >= 0 has no previous lr to scale.
     if (this.stepCount === 0) return this.base.map((b) => eta + ((b - eta) * (1 + Math.cos((epoch * Math.PI) / t))) / 2);
-    // At the cosine's minimum the ratio below would be 0/0; torch adds the rise instead.
-    if (pyMod(epoch - 1 - t, 2 * t) === 0) {
+    // Just past the cosine's minimum the ratio below would divide by 0; torch adds the rise
+    // instead. (Python's % and JS's differ only in sign, which cannot turn a remainder into 0.)
+    if ((epoch - 1 - t) % (2 * t) === 0) {
       return lrs.map((lr, i) => lr + ((this.base[i]! - eta) * (1 - Math.cos(Math.PI / t))) / 2);
     }
     const ratio = (1 + Math.cos((Math.PI * epoch) / t)) / (1 + Math.cos((Math.PI * (epoch - 1)) / t));

@@ -1,4 +1,4 @@
-import { bisectRight, finite, given, list, optionsOf, pyMod, required, whole } from "./args.js";
+import { bisectRight, finite, given, list, optionsOf, required, whole } from "./args.js";
 import { field, groupCount, type SchedulableOptimizer, type StateField } from "./base.js";
 import { baseLrsFor, LRScheduler } from "./lr-scheduler.js";
 import { show } from "../options.js";
@@ -35,11 +35,11 @@ export class StepLR extends LRScheduler {
 
   protected lrsAt(epoch: number): number[] {
     const lrs = this.currentLrs();
-    return epoch === 0 || pyMod(epoch, this.stepSize) !== 0 ? lrs : lrs.map((lr) => lr * this.gamma);
+    return epoch === 0 || epoch % this.stepSize !== 0 ? lrs : lrs.map((lr) => lr * this.gamma);
   }
 
   protected override closedFormAt(epoch: number): number[] {
-    const k = (epoch - pyMod(epoch, this.stepSize)) / this.stepSize;
+    const k = (epoch - (epoch % this.stepSize)) / this.stepSize; // Python's //, exactly
     return this.base.map((b) => b * this.gamma ** k);
   }
 
