@@ -1,9 +1,12 @@
 // Learning-rate schedulers: torch's lr sequences (the lr-schedule fixtures) replayed while a
 // real optimizer trains, then the semantics around them: closed forms, chaining, SequentialLR,
 // ReduceLROnPlateau, OneCycleLR's momentum, lastEpoch, several param groups, all-or-nothing steps.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   Adagrad, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, initSync, LambdaLR, LinearLR,
@@ -397,5 +400,25 @@ describe("a step is all or nothing", () => {
     expectRefused(() => sched.step(), RangeError, "too small");
     expect(JSON.stringify(opt.paramGroups)).toBe(before);
     expect(sched.lastEpoch).toBe(0);
+  });
+});
+
+describe("README", () => {
+  it("the learning-rate example runs against the built package and prints what its comments say", () => {
+    const root = join(import.meta.dirname, "..");
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const code = /### Learning-rate schedules[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), "simdopt-readme-"));
+    try {
+      const file = join(dir, "example.mjs");
+      const dist = JSON.stringify(pathToFileURL(join(root, "dist", "index.js")).href);
+      writeFileSync(file, code.replace('from "simdopt"', `from ${dist}`) +
+        'if (w.some((x, i) => Math.abs(x - target[i]) > 0.03)) throw new Error(`w = ${w} is not near the target`);\n');
+      const out = execFileSync(process.execPath, [file], { encoding: "utf8" });
+      expect(out).toContain("[ 0.0001 ]");
+      expect(out.trimEnd().endsWith("[ 0.00005 ]")).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

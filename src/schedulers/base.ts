@@ -60,6 +60,11 @@ export function groupCount(kind: string, optimizer: unknown): number {
   return groups.length;
 }
 
+/**
+ * What every scheduler offers: the optimizer it drives, the lrs of its last step, and a state
+ * dict. See LRScheduler for the epoch-counting schedulers; ReduceLROnPlateau and SequentialLR
+ * build on this directly, as in torch.
+ */
 export abstract class Scheduler {
   /** The lrs of the param groups after the last step. */
   protected lastLr: number[];

@@ -22,7 +22,12 @@ export function baseLrsFor(kind: string, optimizer: SchedulableOptimizer, lastEp
   return [epoch, [...recorded]];
 }
 
-/** Base class of the epoch-counting schedulers; see the subclasses for each schedule. */
+/**
+ * Base class of the epoch-counting schedulers; see the subclasses for each schedule. An epoch
+ * is one call of `step()`, made after the optimizer's step: once per epoch or once per batch,
+ * as suits the schedule, since every length option (stepSize, tMax, totalIters, ...) counts
+ * these calls. Creating a scheduler writes the lrs of epoch 0 (of `lastEpoch + 1` when given).
+ */
 export abstract class LRScheduler extends Scheduler {
   /** torch's `last_epoch`: the epoch whose lrs the groups hold. */
   protected epoch: number;
