@@ -128,7 +128,7 @@ describe("loading checks each value before applying any", () => {
     ["OneCycleLR", () => new OneCycleLR(rmsprop([0.1]).opt, { maxLr: 1, totalSteps: 9 }),
       { _schedule_phases: [{ end_step: 2, start_lr: "initial_lr", end_lr: "peak", start_momentum: "max_momentum", end_momentum: "base_momentum" }] },
       RangeError, "_schedule_phases[0].end_lr"],
-    ["OneCycleLR", () => new OneCycleLR(rmsprop([0.1]).opt, { maxLr: 1, totalSteps: 9, cycleMomentum: false }),
+    ["OneCycleLR", () => new OneCycleLR({ paramGroups: [{ lr: 0.1 }] }, { maxLr: 1, totalSteps: 9, cycleMomentum: false }),
       { cycle_momentum: true }, RangeError, "cycle_momentum"],
     ["OneCycleLR", () => new OneCycleLR(adamLike([0.1]), { maxLr: 1, totalSteps: 9 }), { use_beta1: false }, RangeError, "use_beta1"],
     ["OneCycleLR", () => new OneCycleLR(rmsprop([0.1]).opt, { maxLr: 1, totalSteps: 9 }), { max_lr: [1, 2] }, RangeError, "max_lr"],
@@ -158,6 +158,16 @@ describe("loading checks each value before applying any", () => {
     expectRefused(() => s.loadStateDict({ ...before, last_epoch: 2, _schedulers: children }), RangeError, "_schedulers[2]: gamma");
     expect(s.stateDict()).toEqual(before);
     expectRefused(() => s.loadStateDict({ ...before, _schedulers: children.slice(1) }), RangeError, "_schedulers");
+  });
+
+  it("OneCycleLR: cycle_momentum can be loaded on or off where the optimizer has momentum", () => {
+    const { opt } = rmsprop([0.1], { momentum: 0.5 });
+    const s = new OneCycleLR(opt, { maxLr: 1, totalSteps: 9, cycleMomentum: false });
+    expect(s.stateDict()).not.toHaveProperty("use_beta1");
+    s.loadStateDict({ ...s.stateDict(), cycle_momentum: true });
+    expect(s.stateDict().use_beta1).toBe(false);
+    s.step();
+    expect(opt.paramGroups[0]!.momentum).not.toBe(0.5);
   });
 
   it("OneCycleLR loads a dict without the group values torch keeps in the optimizer", () => {

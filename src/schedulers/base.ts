@@ -89,7 +89,10 @@ export abstract class Scheduler {
    */
   stateDict(): SchedulerStateDict {
     const out: SchedulerStateDict = {};
-    for (const f of this.stateFields()) out[f.key] = f.get();
+    for (const f of this.stateFields()) {
+      const v = f.get();
+      if (v !== undefined) out[f.key] = v; // a key torch has only in some configurations
+    }
     return out;
   }
 

@@ -97,7 +97,8 @@ export class OneCycleLR extends LRScheduler {
   private phases: Phase[];
   private readonly anneal: typeof annealCos;
   private cycleMomentum: boolean;
-  private useBeta1: boolean;
+  /** What the optimizer's groups have to cycle: torch's `use_beta1` is `momentum === "betas"`. */
+  private readonly momentum: "betas" | "momentum" | undefined;
   /** What torch keeps in each param group besides `initial_lr` (the base lr). */
   private values: GroupValues[];
 
@@ -123,8 +124,9 @@ export class OneCycleLR extends LRScheduler {
     const maxMomenta = perGroup(given(o.maxMomentum, 0.95), at("maxMomentum"), groups, { min: 0 });
     const baseMomenta = perGroup(given(o.baseMomentum, 0.85), at("baseMomentum"), groups, { min: 0 });
     const lastEpoch = o.lastEpoch === undefined ? -1 : whole(o.lastEpoch, at("lastEpoch"), -1);
-    const useBeta1 = optimizer.paramGroups.every((g) => Array.isArray(g.betas));
-    if (cycleMomentum && !useBeta1 && !optimizer.paramGroups.every((g) => typeof g.momentum === "number")) {
+    const momentum = optimizer.paramGroups.every((g) => Array.isArray(g.betas)) ? "betas"
+      : optimizer.paramGroups.every((g) => typeof g.momentum === "number") ? "momentum" : undefined;
+    if (cycleMomentum && !momentum) {
       throw new RangeError(`${kind} options.cycleMomentum is true, but ${show(optimizer)} has neither momentum nor betas; ` +
         "pass cycleMomentum: false");
     }
@@ -136,7 +138,7 @@ export class OneCycleLR extends LRScheduler {
     this.phases = phasesFor(totalSteps, pctStart, threePhase);
     this.anneal = strategy === "cos" ? annealCos : annealLinear;
     this.cycleMomentum = cycleMomentum;
-    this.useBeta1 = cycleMomentum && useBeta1;
+    this.momentum = momentum;
     this.values = values;
     this.step();
     if (lastEpoch === -1) replaceInitialLrs(optimizer, this.base);
@@ -148,7 +150,7 @@ export class OneCycleLR extends LRScheduler {
 
   protected override momentaAt(step: number): Momenta | undefined {
     if (!this.cycleMomentum) return undefined;
-    return { values: this.values.map((_, i) => this.at(step, i, "momentum")), beta1: this.useBeta1 };
+    return { values: this.values.map((_, i) => this.at(step, i, "momentum")), beta1: this.momentum === "betas" };
   }
 
   /** Group i's `what` at `step`: the phase holding the step, annealed between its ends. */
@@ -187,13 +189,14 @@ export class OneCycleLR extends LRScheduler {
       field("_schedule_phases", () => this.phases.map((p) => ({ ...p })),
         (v, w) => list(v, w, undefined, parsePhase), (v) => { this.phases = v; }),
       field("cycle_momentum", () => this.cycleMomentum, (v, w) => {
-        if (flag(v, w) && !this.cycleMomentum) throw new RangeError(`${w} is true, but this scheduler was created with cycleMomentum false`);
+        if (flag(v, w) && !this.momentum) throw new RangeError(`${w} is true, but the optimizer has neither momentum nor betas`);
         return v as boolean;
       }, (v) => { this.cycleMomentum = v; }),
-      ...(this.cycleMomentum ? [field("use_beta1", () => this.useBeta1, (v, w) => {
-        if (flag(v, w) !== this.useBeta1) throw new RangeError(`${w} must be ${this.useBeta1} for this optimizer, got ${v}`);
+      // Which of the two the optimizer has is its own affair; a loaded value must agree with it.
+      field("use_beta1", () => (this.cycleMomentum ? this.momentum === "betas" : undefined), (v, w) => {
+        if (flag(v, w) !== (this.momentum === "betas")) throw new RangeError(`${w} must be ${!v} for this optimizer, got ${v}`);
         return v as boolean;
-      }, () => {}, true)] : []),
+      }, () => {}, true),
       // torch keeps these in the param groups; simdopt's groups hold only optimizer options.
       ...(["max_lr", "min_lr", ...MOMENTUM_KEYS] as const).map(perGroupValue),
       ...super.stateFields(),
