@@ -132,6 +132,7 @@ describe("loading checks each value before applying any", () => {
       { cycle_momentum: true }, RangeError, "cycle_momentum"],
     ["OneCycleLR", () => new OneCycleLR(adamLike([0.1]), { maxLr: 1, totalSteps: 9 }), { use_beta1: false }, RangeError, "use_beta1"],
     ["OneCycleLR", () => new OneCycleLR(rmsprop([0.1]).opt, { maxLr: 1, totalSteps: 9 }), { max_lr: [1, 2] }, RangeError, "max_lr"],
+    ["OneCycleLR", () => new OneCycleLR(rmsprop([0.1]).opt, { maxLr: 1, totalSteps: 9 }), { _schedule_phases: [] }, RangeError, "_schedule_phases"],
     ["LambdaLR", () => new LambdaLR(rmsprop([0.1]).opt, { lrLambda: () => 1 }), { lr_lambdas: [{}] }, TypeError, "lr_lambdas[0]"],
     ["ReduceLROnPlateau", () => new ReduceLROnPlateau(rmsprop([0.1]).opt), { mode: "up" }, RangeError, "mode"],
     ["ReduceLROnPlateau", () => new ReduceLROnPlateau(rmsprop([0.1]).opt), { best: NaN }, RangeError, "best"],

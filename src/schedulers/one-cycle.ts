@@ -30,7 +30,10 @@ export interface OneCycleLROptions {
   finalDivFactor?: number;
   /** Three phases (up, down to the start, then down to the final lr) instead of two. Default false. */
   threePhase?: boolean;
-  /** The step to resume after (torch `last_epoch`). Default -1: start afresh. */
+  /**
+   * The step to resume after (torch `last_epoch`). Default -1: start afresh. The cycle's lrs
+   * and momenta come from these options either way (torch reads them from the param groups).
+   */
   lastEpoch?: number;
 }
 
@@ -187,7 +190,11 @@ export class OneCycleLR extends LRScheduler {
     return [
       field("total_steps", () => this.totalSteps, (v, w) => whole(v, w, 1), (v) => { this.totalSteps = v; }),
       field("_schedule_phases", () => this.phases.map((p) => ({ ...p })),
-        (v, w) => list(v, w, undefined, parsePhase), (v) => { this.phases = v; }),
+        (v, w) => {
+          const phases = list(v, w, undefined, parsePhase);
+          if (phases.length === 0) throw new RangeError(`${w} must hold at least one phase, got none`);
+          return phases;
+        }, (v) => { this.phases = v; }),
       field("cycle_momentum", () => this.cycleMomentum, (v, w) => {
         if (flag(v, w) && !this.momentum) throw new RangeError(`${w} is true, but the optimizer has neither momentum nor betas`);
         return v as boolean;
