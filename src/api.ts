@@ -12,3 +12,4 @@ export type { BackendName } from "./backend.js";
 export type { InitOptions } from "./runtime.js";
 export type { WasmSource } from "./wasm/backend.js";
 export { fallbackReasonOf as fallbackReason } from "./runtime.js";
+export * from "./schedulers/index.js";
