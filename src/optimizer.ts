@@ -3,7 +3,7 @@
 // Subclasses say which state buffers they keep and how one group calls its kernel.
 import { AliasIndex, checkDistinct } from "./aliasing.js";
 import type { Backend } from "./backend.js";
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
 import { planGroup, refreshViews, type GroupPlan, type TensorPlan } from "./layout.js";
 import {
@@ -11,7 +11,7 @@ import {
   type EnumSpec, type NonFinitePolicy, type Specs,
 } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
-import { parseStateDict, type StateDict, type TensorState } from "./state-dict.js";
+import { parseStateDict, type LoadPlan, type StateDict, type StateShape, type TensorState } from "./state-dict.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
 
 const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
@@ -160,12 +160,21 @@ export abstract class Optimizer<O extends object> {
    */
   loadStateDict(sd: StateDict): void {
     this.assertLive();
-    const { values: newValues, entries } = parseStateDict(sd, {
+    this.applyLoad(parseStateDict(sd, this.stateShape()));
+  }
+
+  /** What a loaded state dict or checkpoint must fit. */
+  private stateShape(): StateShape {
+    return {
       kind: this.kind, specs: this.specs, slots: this.slots, plans: this.plans,
       values: this.groups.map((g) => g.values),
       needsSlot: (v, k) => this.needsSlot(v, k),
       stateRequired: this.hasState && this.requiresState(),
-    });
+    };
+  }
+
+  /** Applies a load that was read and checked in full; it only allocates before it writes. */
+  private applyLoad({ values: newValues, entries }: LoadPlan): void {
     // Everything is valid: now allocate what the loaded state needs, then write.
     const heap = this.backend.heap;
     const allocated: number[] = [];
@@ -227,22 +236,8 @@ export abstract class Optimizer<O extends object> {
    */
   loadState(bytes: Uint8Array): void {
     this.assertLive();
-    const c = decodeCheckpoint(bytes, this.kind, this.slots);
-    const fail = (why: string): never => {
-      throw new CheckpointError(`${this.kind}.loadState: ${why}; the optimizer was not changed`);
-    };
-    if (c.lengths.length !== this.tensors.length) {
-      fail(`the checkpoint has ${c.lengths.length} tensor(s), this optimizer ${this.tensors.length}`);
-    }
-    c.lengths.forEach((n, i) => {
-      if (n !== this.tensors[i]!.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${this.tensors[i]!.length} here`);
-    });
-    try {
-      this.loadStateDict(c.dict);
-    } catch (e) {
-      if (e instanceof CheckpointError) throw e;
-      fail((e as Error).message.replace(`${this.kind}.loadStateDict: `, ""));
-    }
+    const c = decodeCheckpoint(bytes, this.stateShape());
+    this.applyLoad(c.plan);
     this.policy = c.policy;
     this.skippedSteps = c.skippedSteps;
   }

@@ -2,7 +2,7 @@
 // with FC_SEED=<seed> (and FC_PATH=<path>) in the environment.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Adagrad, CheckpointError, init, RMSprop } from "../src/index.js";
+import { Adagrad, CheckpointError, init, RMSprop, type NonFinitePolicy, type Optimizer, type StateDict } from "../src/index.js";
 import { crc32 } from "../src/checkpoint.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
 
@@ -120,6 +120,73 @@ describe("property: the checkpoint loader never half-loads", () => {
     }), params(RUNS * 8));
     expect(loaded).toBeGreaterThan(0); // edits inside float data are valid checkpoints
   });
+});
+
+describe("property: whatever an optimizer writes, it loads, bit for bit", () => {
+  type Kind = "RMSprop" | "Adagrad";
+  const partial = <T extends object>(o: fc.Arbitrary<T>) => o.chain((full) =>
+    fc.subarray(Object.keys(full)).map((keys) => Object.fromEntries(keys.map((k) => [k, (full as Record<string, unknown>)[k]]))));
+  const optionsOf = (kind: Kind) => partial<object>(kind === "RMSprop" ? rmspropOptions : adagradOptions);
+  const optimizerCase = fc.constantFrom<Kind>("RMSprop", "Adagrad").chain((kind) => fc.record({
+    kind: fc.constant(kind),
+    // Groups of 0-3 tensors of 0-9 elements, each group with its own option overrides.
+    groups: fc.array(fc.record({ lengths: fc.array(fc.nat(9), { maxLength: 3 }), options: optionsOf(kind) }), { minLength: 1, maxLength: 3 }),
+    options: optionsOf(kind),
+    nonFinite: fc.constantFrom<NonFinitePolicy>("propagate", "skip", "throw"),
+    skippedSteps: fc.nat(5),
+    steps: fc.nat(2),
+    // Options set through paramGroups after the steps (a schedule, or momentum turned on late).
+    later: fc.array(fc.tuple(fc.nat(2), optionsOf(kind)), { maxLength: 2 }),
+    salt: fc.integer({ min: -1000, max: 1000 }),
+  }));
+  type Case = typeof optimizerCase extends fc.Arbitrary<infer C> ? C : never;
+
+  function build(c: Case, withOptions: boolean): Optimizer<object> {
+    const groups = c.groups.map((g) => ({
+      params: g.lengths.map((n, i) => Float32Array.from({ length: n }, (_, j) => Math.sin(j + 7 * i + c.salt))),
+      ...(withOptions ? g.options : {}),
+    }));
+    const options = withOptions ? c.options : {};
+    return c.kind === "RMSprop" ? new RMSprop(groups, options) : new Adagrad(groups, options);
+  }
+  const bits = (sd: StateDict) => ({
+    state: sd.state.map((e) => Object.entries(e).map(([k, v]) => [k, v instanceof Float32Array ? Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)) : v])),
+    param_groups: sd.param_groups,
+  });
+
+  for (const backend of ["wasm", "js"] as const) {
+    it(`random optimizers, groups (some empty), options, steps (${backend}, ${RUNS} runs)`, async () => {
+      await init({ backend });
+      fc.assert(fc.property(optimizerCase, (c) => {
+        const opt = build(c, true);
+        opt.nonFinite = c.nonFinite;
+        opt.skippedSteps = c.skippedSteps;
+        const lengths = opt.paramGroups.flatMap((g) => g.params.map((p) => p.length));
+        for (let s = 0; s < c.steps; s++) {
+          opt.step(lengths.map((n, i) => Float32Array.from({ length: n }, (_, j) => 3 * Math.sin(c.salt + 13 * s + 7 * i + j))));
+        }
+        for (const [gi, o] of c.later) {
+          const group = opt.paramGroups[gi % opt.paramGroups.length] as unknown as Record<string, unknown>;
+          for (const [k, v] of Object.entries(o)) group[k] = v;
+        }
+        const sd = opt.stateDict();
+        const bytes = opt.saveState();
+        // Into itself, then into a fresh optimizer of the same shape with default options.
+        opt.loadStateDict(sd);
+        expect(bits(opt.stateDict())).toEqual(bits(sd));
+        expect(opt.saveState()).toEqual(bytes);
+        opt.loadState(bytes);
+        expect(opt.saveState()).toEqual(bytes);
+        const fresh = build(c, false);
+        fresh.loadState(bytes);
+        expect(fresh.saveState()).toEqual(bytes);
+        const fresh2 = build(c, false);
+        fresh2.loadStateDict(sd);
+        expect(bits(fresh2.stateDict())).toEqual(bits(sd));
+        for (const o of [opt, fresh, fresh2]) o.dispose();
+      }), params());
+    });
+  }
 });
 
 describe("property: option validation never lets a bad value through", () => {
