@@ -208,6 +208,7 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
     need(OPTION_MIN_BYTES * k, `param group ${gi}'s ${k} option(s)`);
     const group: Array<[string, unknown]> = [];
     for (let j = 0; j < k; j++) {
+      need(OPTION_MIN_BYTES, `option ${j} of param group ${gi}`);
       const len = dv.getUint8(o++);
       need(len + 9, `option ${j} of param group ${gi}`);
       let name = "";
