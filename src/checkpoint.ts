@@ -180,7 +180,7 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
   const left = () => end - o;
   /** Refuses, before it is read, what needs more than the bytes that remain. */
   const need = (n: number, what: string) => {
-    if (n > left()) fail(`truncated checkpoint: ${what} need at least ${n} bytes, but ${left()} byte(s) remain`);
+    if (n > left()) fail(`truncated checkpoint: ${what} take(s) at least ${n} bytes, but ${left()} byte(s) remain`);
   };
   const kind = KINDS[dv.getUint8(o++)] || fail("unknown optimizer kind");
   if (kind !== shape.kind) fail(`the checkpoint is for ${kind}, not ${shape.kind}`);

@@ -151,6 +151,14 @@ for (const backend of ["wasm", "js"] as const) {
         if (len >= MAGIC.length + 4) reseal(b); // a shorter file's checksum would overwrite its magic
         refuses(opt, b, new RegExp(`truncated checkpoint \\(${len} bytes; a checkpoint has at least 29\\)`));
       }
+      // A sealed 28-byte file whose group count, which overlaps its checksum, reads 0.
+      let skipped = 0;
+      let file: Uint8Array;
+      do {
+        file = new ByteWriter().bytes(MAGIC).u16(1).u8(RMSPROP).u8(1).u8(0).f64(skipped++).bytes([0, 0, 0]).seal();
+      } while (file[24] !== 0);
+      expect(file.length).toBe(28);
+      refuses(opt, file, /truncated checkpoint \(28 bytes; a checkpoint has at least 29\)/);
       // The magic itself decides "not a checkpoint" even in a short file.
       refuses(opt, Uint8Array.from([...MAGIC.slice(0, 3), 0]), /bad magic/);
     });
