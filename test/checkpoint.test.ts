@@ -143,6 +143,44 @@ for (const backend of ["wasm", "js"] as const) {
       });
     }
 
+    it("reads the bytes themselves, whatever a Uint8Array subclass claims for length, offset or buffer", async () => {
+      await init({ backend });
+      const a = sized("RMSprop", 7, 2);
+      const bytes = a.saveState();
+      class Lying extends Uint8Array {
+        override get length() {
+          return 3;
+        }
+        override get byteOffset() {
+          return 0;
+        }
+        override get buffer() {
+          return new ArrayBuffer(8);
+        }
+      }
+      const holder = new ArrayBuffer(bytes.length + 9);
+      const lying = new Lying(holder, 9, bytes.length);
+      lying.set(bytes);
+      const b = sized("RMSprop", 7, 1);
+      b.loadState(lying);
+      expect(b.saveState()).toEqual(bytes);
+      expect(() => b.loadState(new Proxy(bytes, {}))).toThrow(
+        new TypeError("RMSprop.loadState: expected a Uint8Array, got an object that is not a Uint8Array (a Proxy of one, or an object inheriting from one)"));
+    });
+
+    it("saveState refuses a skipped-step count that loadState would refuse, rather than write it", async () => {
+      await init({ backend });
+      const opt = sized("Adagrad", 3, 1);
+      for (const bad of [0.5, -1, NaN, Infinity]) {
+        opt.skippedSteps = bad;
+        expect(() => opt.saveState()).toThrow(new RangeError(`Adagrad.saveState: skippedSteps must be a whole number >= 0, got ${bad}`));
+      }
+      opt.skippedSteps = 2;
+      const other = sized("Adagrad", 3, 0);
+      other.loadState(opt.saveState());
+      expect(other.skippedSteps).toBe(2);
+    });
+
     it("an Adagrad whose only group has no tensors loads its own checkpoint and state dict", async () => {
       await init({ backend });
       const opt = new Adagrad([{ params: [] }], { lr: 0.5 });

@@ -190,6 +190,13 @@ for (const backend of ["wasm", "js"] as const) {
       });
     });
 
+    it.each(["RMSprop", "Adagrad"] as const)("%s: a param id that is neither a number nor a string is refused", (kind) => {
+      const sd = make(kind, 2).opt.stateDict();
+      const c = make(kind);
+      sd.param_groups[1]!.params = [{ toString: () => "2" } as unknown as number];
+      refuses(c, () => c.opt.loadStateDict(sd), TypeError, /param_groups\[1\]\.params\[0\] must be a param id \(a number or a string\), got Object/);
+    });
+
     describe.each(["RMSprop", "Adagrad"] as const)("%s.loadStateDict reads its input once, before it changes anything", (kind) => {
       it.each([["Float32Arrays", false], ["plain arrays of numbers", true]] as const)(
         "every property of a Proxy-wrapped dict (buffers as %s) is read at most once",
