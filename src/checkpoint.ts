@@ -25,10 +25,15 @@
  * ```
  * Compatibility: a reader refuses any other magic and any version it does not know; a later
  * version that changes the layout bumps the version.
+ *
+ * Reading trusts no count: each is checked against the optimizer it is loaded into (its groups,
+ * tensors, tensor lengths and options) and against the bytes that remain, before anything is
+ * looped over or allocated by it, so a crafted file costs at most a pass over its own bytes.
  */
 import { familyById, type Family } from "./family.js";
-import type { NonFinitePolicy } from "./options.js";
-import type { StateDict, TensorState } from "./state-dict.js";
+import { plainBytes, showTyped, typedArrayName } from "./intrinsics.js";
+import { show, type NonFinitePolicy } from "./options.js";
+import { planLoad, type LoadPlan, type RawEntry, type StateDict, type StateShape } from "./state-dict.js";
 
 /** A checkpoint that is truncated, corrupted, of another version or for another optimizer. */
 export class CheckpointError extends RangeError {
@@ -38,6 +43,13 @@ export class CheckpointError extends RangeError {
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x53, 0x49, 0x4d, 0x44, 0x4f, 0x50, 0x54, 0x00]; // "SIMDOPT\0"
 const POLICIES: NonFinitePolicy[] = ["propagate", "skip", "throw"];
+/** Bytes of the header (up to the group count), of a group's counts, of an option with an
+ * empty name, of a tensor's record before its buffers, and of the trailer. */
+const HEADER_BYTES = 25;
+const GROUP_BYTES = 5;
+const OPTION_MIN_BYTES = 10;
+const TENSOR_BYTES = 13;
+const CRC_BYTES = 4;
 
 let crcTable: Uint32Array | undefined;
 export function crc32(bytes: Uint8Array, end = bytes.length): number {
@@ -65,22 +77,32 @@ export interface Checkpoint {
 /** Encodes a state dict of an optimizer of `family`. */
 export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8Array {
   const slots = family.slots.map((s) => s.name);
+  // Written as it is read back: a count that loadState would refuse is refused here.
+  if (!Number.isInteger(c.skippedSteps) || c.skippedSteps < 0) {
+    throw new RangeError(`${family.name}.saveState: skippedSteps must be a whole number >= 0, got ${show(c.skippedSteps)}`);
+  }
   const groups = c.dict.param_groups;
   const hasState = c.dict.state.length > 0;
   const lengths = c.lengths;
   const tensorCount = lengths.length;
-  let size = 8 + 2 + 1 + 1 + 1 + 8 + 4;
+  let size = HEADER_BYTES;
   const options = groups.map((g) => Object.entries(g).filter(([k]) => k !== "params"));
   for (const opts of options) {
-    size += 4 + 1;
-    for (const [k, v] of opts) size += 1 + k.length + 1 + (Array.isArray(v) ? 16 : 8);
+    size += GROUP_BYTES;
+    for (const [k, v] of opts) {
+      const pair = Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number");
+      if (typeof v !== "number" && typeof v !== "boolean" && !pair) {
+        throw new TypeError(`saveState: option ${k} is neither a number, a boolean nor a pair of numbers`);
+      }
+      size += 1 + k.length + 1 + (pair ? 16 : 8);
+    }
   }
   for (let i = 0; i < tensorCount; i++) {
-    size += 4 + 8 + 1;
+    size += TENSOR_BYTES;
     const e = c.dict.state[i];
     if (e) for (const s of slots) if (e[s] instanceof Float32Array) size += 4 * lengths[i]!;
   }
-  size += 4;
+  size += CRC_BYTES;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
   let o = 0;
@@ -98,9 +120,8 @@ export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8A
     for (const [k, v] of options[gi]!) {
       dv.setUint8(o++, k.length);
       for (let j = 0; j < k.length; j++) out[o++] = k.charCodeAt(j);
-      const values = Array.isArray(v) ? (v as number[]) : [Number(v)];
       dv.setUint8(o++, typeof v === "boolean" ? 1 : Array.isArray(v) ? 2 : 0);
-      for (const x of values) {
+      for (const x of Array.isArray(v) ? (v as number[]) : [Number(v)]) {
         dv.setFloat64(o, x, true); o += 8;
       }
     }
@@ -123,83 +144,128 @@ export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8A
   return out;
 }
 
-/** Decodes and checks a checkpoint's structure and checksum; throws CheckpointError. */
-export function decodeCheckpoint(bytes: unknown, family: Family<unknown>): Checkpoint {
-  const expectKind = family.name;
-  const slots = family.slots.map((s) => s.name);
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`${expectKind}.loadState: expected a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
+/** A decoded checkpoint, checked against the optimizer and ready to apply. */
+export interface LoadedCheckpoint {
+  plan: LoadPlan;
+  policy: NonFinitePolicy;
+  skippedSteps: number;
+}
+
+const popcount = (m: number) => {
+  let n = 0;
+  for (; m; m &= m - 1) n++;
+  return n;
+};
+
+/**
+ * Decodes a checkpoint for the optimizer `shape` describes and checks all of it: structure,
+ * checksum, and that it fits that optimizer. Throws a CheckpointError (a TypeError when the
+ * input is not a Uint8Array); changes nothing. `input` may be any Uint8Array (a Node or Bun
+ * Buffer included) at any byte offset.
+ */
+export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheckpoint {
+  const where = `${shape.kind}.loadState`;
+  if (typedArrayName(input) !== "Uint8Array") {
+    throw new TypeError(`${where}: expected a Uint8Array, got ${showTyped(input, Uint8Array)}`);
   }
   const fail = (why: string): never => {
-    throw new CheckpointError(`${expectKind}.loadState: ${why}; the optimizer was not changed`);
+    throw new CheckpointError(`${where}: ${why}; the optimizer was not changed`);
   };
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8 || MAGIC.some((m, i) => bytes[i] !== m)) fail("not a simdopt checkpoint (bad magic)");
-  if (bytes.length < 28) fail(`truncated checkpoint (${bytes.length} bytes)`);
+  const bytes = plainBytes(input as Uint8Array);
+  const size = bytes.length;
+  for (let i = 0; i < MAGIC.length && i < size; i++) if (bytes[i] !== MAGIC[i]) fail("not a simdopt checkpoint (bad magic)");
+  const smallest = HEADER_BYTES + CRC_BYTES;
+  if (size < smallest) fail(`truncated checkpoint (${size} bytes; a checkpoint has at least ${smallest})`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, size);
   const version = dv.getUint16(8, true);
   if (version !== FORMAT_VERSION) fail(`checkpoint format version ${version}; this build reads version ${FORMAT_VERSION}`);
-  const end = bytes.length - 4;
+  const end = size - CRC_BYTES;
   if (crc32(bytes, end) !== dv.getUint32(end, true)) fail("checksum mismatch: the checkpoint is truncated or corrupted");
   let o = 10;
-  const need = (n: number) => {
-    if (o + n > end) fail("truncated checkpoint");
+  const left = () => end - o;
+  /** Refuses, before it is read, what needs more than the bytes that remain. */
+  const need = (n: number, what: string) => {
+    if (n > left()) fail(`truncated checkpoint: ${what} take(s) at least ${n} bytes, but ${left()} byte(s) remain`);
   };
   const id = dv.getUint8(o++);
-  if (id !== family.id) {
+  if (id !== shape.id) {
     const other = familyById(id);
-    fail(other ? `the checkpoint is for ${other.name}, not ${expectKind}` : `unknown optimizer kind ${id}`);
+    fail(other ? `the checkpoint is for ${other.name}, not ${shape.kind}` : `unknown optimizer kind ${id}`);
   }
+  const kind = shape.kind;
   const flags = dv.getUint8(o++);
   if (flags > 1) fail(`unknown flags ${flags}`);
+  const hasState = flags === 1;
   const policy = POLICIES[dv.getUint8(o++)] ?? fail("unknown nonFinite policy");
   const skippedSteps = dv.getFloat64(o, true); o += 8;
   if (!Number.isInteger(skippedSteps) || skippedSteps < 0) fail(`bad skipped-step count ${skippedSteps}`);
+
+  const plans = shape.plans;
   const groupCount = dv.getUint32(o, true); o += 4;
-  const param_groups: StateDict["param_groups"] = [];
-  let tensorCount = 0;
-  for (let gi = 0; gi < groupCount; gi++) {
-    need(5);
+  if (groupCount !== plans.length) fail(`the checkpoint has ${groupCount} param group(s), this optimizer ${plans.length}`);
+  need(GROUP_BYTES * groupCount, `${groupCount} param group(s)`);
+  const optionLimit = Object.keys(shape.specs).length;
+  const options = plans.map((plan, gi) => {
+    need(GROUP_BYTES, `param group ${gi}`);
     const n = dv.getUint32(o, true); o += 4;
     const k = dv.getUint8(o++);
-    const group: Record<string, unknown> = {};
+    if (n !== plan.tensors.length) fail(`param group ${gi} has ${n} tensor(s) in the checkpoint, ${plan.tensors.length} here`);
+    if (TENSOR_BYTES * n > left()) {
+      fail(`truncated checkpoint: param group ${gi} has ${n} tensor(s), which need at least ${TENSOR_BYTES * n} bytes, but ${left()} byte(s) remain`);
+    }
+    if (k > optionLimit) fail(`param group ${gi} claims ${k} option(s); ${kind} has ${optionLimit}`);
+    need(OPTION_MIN_BYTES * k, `param group ${gi}'s ${k} option(s)`);
+    const group: Array<[string, unknown]> = [];
     for (let j = 0; j < k; j++) {
-      need(1);
+      need(OPTION_MIN_BYTES, `option ${j} of param group ${gi}`);
       const len = dv.getUint8(o++);
-      need(len + 9);
+      need(len + 9, `option ${j} of param group ${gi}`);
       let name = "";
       for (let c = 0; c < len; c++) name += String.fromCharCode(bytes[o++]!);
       const type = dv.getUint8(o++);
-      if (type === 2) need(16);
+      if (type === 2) need(16, `option ${j} of param group ${gi}`);
       const v = dv.getFloat64(o, true); o += 8;
       if (type > 2 || (type === 1 && v !== 0 && v !== 1)) fail(`bad value for option ${JSON.stringify(name)}`);
       if (type === 2) {
-        group[name] = [v, dv.getFloat64(o, true)];
+        group.push([name, [v, dv.getFloat64(o, true)]]);
         o += 8;
-      } else group[name] = type === 1 ? v === 1 : v;
+      } else group.push([name, type === 1 ? v === 1 : v]);
     }
-    if (n > end) fail("truncated checkpoint");
-    param_groups.push({ ...group, params: Array.from({ length: n }, (_, i) => tensorCount + i) });
-    tensorCount += n;
-  }
-  const state: TensorState[] = [];
-  const lengths: number[] = [];
-  for (let i = 0; i < tensorCount; i++) {
-    need(13);
-    const n = dv.getUint32(o, true); o += 4;
-    const step = dv.getFloat64(o, true); o += 8;
-    const mask = dv.getUint8(o++);
-    lengths.push(n);
-    if (mask >> slots.length) fail(`unknown state buffers in tensor ${i}`);
-    if ((flags & 1) === 0 && mask !== 0) fail(`tensor ${i} has state, but the header says there is none`);
-    const entry: TensorState = family.countsSteps ? { step } : {};
-    for (let k = 0; k < slots.length; k++) {
-      if (!(mask & (1 << k))) continue;
-      need(4 * n);
-      entry[slots[k]!] = new Float32Array(bytes.slice(o, o + 4 * n).buffer);
-      o += 4 * n;
+    return group;
+  });
+
+  const entries: RawEntry[] = [];
+  let index = 0;
+  for (const plan of plans) {
+    for (const tensor of plan.tensors) {
+      const i = index++;
+      need(TENSOR_BYTES, `tensor ${i}'s record`);
+      const n = dv.getUint32(o, true); o += 4;
+      const step = dv.getFloat64(o, true); o += 8;
+      const mask = dv.getUint8(o++);
+      if (n !== tensor.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${tensor.length} here`);
+      if (mask >> shape.slots.length) fail(`unknown state buffers in tensor ${i}`);
+      if (!hasState && (mask !== 0 || step !== 0)) fail(`tensor ${i} has state, but the header says there is none`);
+      const count = popcount(mask);
+      if (4 * n * count > left()) {
+        fail(`truncated checkpoint: tensor ${i} holds ${count} buffer(s) of ${n} element(s) (${4 * n * count} bytes), but ${left()} byte(s) remain`);
+      }
+      const buffers = shape.slots.map((_, k) => {
+        if (!(mask & (1 << k))) return undefined;
+        // Copied byte for byte into an array of its own: `bytes` may sit at any offset.
+        const b = new Float32Array(n);
+        new Uint8Array(b.buffer).set(bytes.subarray(o, o + 4 * n));
+        o += 4 * n;
+        return b;
+      });
+      entries.push({ key: String(i), index: i, step, buffers });
     }
-    if (flags & 1) state.push(entry);
   }
   if (o !== end) fail(`${end - o} unexpected trailing byte(s)`);
-  return { dict: { state, param_groups }, policy, skippedSteps, lengths };
+  try {
+    return { plan: planLoad({ options, entries: hasState ? entries : null }, shape, where), policy, skippedSteps };
+  } catch (e) {
+    if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
+    return fail(e.message.startsWith(`${where}: `) ? e.message.slice(where.length + 2) : e.message);
+  }
 }

@@ -70,15 +70,15 @@ export class Engine<O> {
       for (let k = 0; k < family.slots.length; k++) if (slotWanted(family, parsed[i]!.values, k)) sizes.push(m.total * 4);
     });
     const ptrs = heap.allocAll(sizes, `${kind} state and staging`);
+    // Handed out in the order they were sized: per group, its staging blocks, then its slots.
     let next = 0;
     let index = 0;
-    this.plans = measures.map((m) => {
+    this.plans = [];
+    this.groups = parsed.map((g, i) => {
+      const m = measures[i]!;
       const plan = planGroup(heap, m, index, family.slots.length, m.staged ? [ptrs[next++]!, ptrs[next++]!] : []);
       index += m.params.length;
-      return plan;
-    });
-    this.groups = parsed.map((g, i) => {
-      const plan = this.plans[i]!;
+      this.plans.push(plan);
       for (let k = 0; k < family.slots.length; k++) {
         if (slotWanted(family, g.values, k)) this.setSlot(plan, k, ptrs[next++]!, g.values);
       }

@@ -104,9 +104,29 @@ export function checkOption(spec: OptionSpec, value: unknown, where: string): un
   }
 }
 
+/** A key as a message shows it: a name in quotes, a symbol as `Symbol(description)`. */
+export const showKey = (k: PropertyKey): string => (typeof k === "symbol" ? String(k) : JSON.stringify(String(k)));
+
+/**
+ * The names of an object the caller gives as options or state: its own string keys, non-enumerable
+ * ones included (nothing given is dropped unseen), and `__proto__` when it is an own key (as
+ * JSON.parse makes it). A symbol key is refused as `unknown`, naming it.
+ */
+export function ownNames(obj: object, where: string, unknown: string): string[] {
+  const keys = Reflect.ownKeys(obj);
+  const sym = keys.find((k) => typeof k === "symbol");
+  if (sym !== undefined) throw new TypeError(`${where} has ${unknown} ${showKey(sym)}`);
+  return keys as string[];
+}
+
+/** The spec `specs` defines for `name` itself; never one inherited from Object.prototype. */
+export const specOf = <S extends object>(specs: Readonly<Record<string, S>>, name: string): S | undefined =>
+  Object.hasOwn(specs, name) ? specs[name] : undefined;
+
 /**
  * Validates a user options object against `specs` and returns a complete record: given
- * values over `base` (defaults, or the optimizer's defaults for a param group).
+ * values over `base` (defaults, or the optimizer's defaults for a param group). Each given
+ * property is read once.
  */
 export function resolveOptions(
   specs: Specs,
@@ -119,15 +139,12 @@ export function resolveOptions(
   if (typeof given !== "object" || given === null || Array.isArray(given)) {
     throw new TypeError(`${where} must be an options object, got ${show(given)}`);
   }
+  const known = Object.keys(specs).join(", ");
   const out: Record<string, unknown> = { ...base };
-  for (const key of Object.keys(given)) {
+  for (const key of ownNames(given, where, "unknown option")) {
     if (ignore.includes(key)) continue;
-    // Own names only: "__proto__" (which JSON.parse makes an own key) is an unknown name too.
-    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
-    if (!spec) {
-      const known = Object.keys(specs).join(", ");
-      throw new TypeError(`${where} has unknown option ${JSON.stringify(key)} (known: ${known})`);
-    }
+    const spec = specOf(specs, key);
+    if (!spec) throw new TypeError(`${where} has unknown option ${showKey(key)} (known: ${known})`);
     const value = (given as Record<string, unknown>)[key];
     if (value === undefined) continue;
     out[key] = checkOption(spec, value, `${where}.${key}`);

@@ -1,8 +1,11 @@
-// Reading a PyTorch-shaped state dict: every check `loadStateDict` makes before it changes
-// anything. The optimizer applies the result only once all of it is known to fit.
-import { slotWanted, type Family } from "./family.js";
+// Loading state in two stages, neither of which changes anything. Reading (`readStateDict`
+// for a caller's dict, `decodeCheckpoint` for bytes) takes every input value exactly once
+// into private values, and checks each count against the optimizer before it allocates or
+// loops by it. Planning (`planLoad`) then makes every check on those private values. The
+// optimizer applies the plan only once all of it is known to fit.
+import { copyF32, forEachEntry, isPlainObject, showTyped, sizeIfMap, typedArrayName, typedLength } from "./intrinsics.js";
 import type { GroupPlan, TensorPlan } from "./layout.js";
-import { checkOption, show, type Specs } from "./options.js";
+import { checkOption, ownNames, show, showKey, type Specs } from "./options.js";
 
 /**
  * A param's state as `stateDict()` reports it: PyTorch's names, arrays copied. `step` is
@@ -13,7 +16,11 @@ export interface TensorState {
   [buffer: string]: Float32Array | number | null | undefined;
 }
 
-/** PyTorch-shaped optimizer state: per-param state in param order, and the groups' options. */
+/**
+ * PyTorch-shaped optimizer state: per-param state in param order, and the groups' options.
+ * `loadStateDict` also takes `state` keyed by param id, as a plain object or a Map (PyTorch's
+ * dict keyed by int), and buffers as plain arrays of numbers (as from JSON).
+ */
 export interface StateDict {
   state: TensorState[];
   param_groups: Array<Record<string, unknown> & { params: number[] }>;
@@ -24,19 +31,27 @@ const TORCH_ONLY_KEYS = ["foreach", "differentiable", "capturable", "fused", "in
 
 /** What a state dict must fit. */
 export interface StateShape {
-  family: Family<unknown>;
+  kind: string;
+  /** The family id, which checkpoints store as their kind. */
+  id: number;
+  specs: Specs;
+  slots: readonly string[];
   plans: readonly GroupPlan[];
   /** Current option values of each group. */
   values: readonly Record<string, unknown>[];
-  /** True when an empty `state` cannot be loaded (Adagrad, once it has tensors). */
+  /** Must the loaded options' state include buffer `slot`? (PyTorch's `None` counts as absent.) */
+  needsSlot(values: Record<string, unknown>, slot: number): boolean;
+  /** True when an empty `state` cannot be loaded while there are params (Adagrad). */
   stateRequired: boolean;
+  /** PyTorch keeps a per-param `step` (every family but SGD). */
+  countsSteps: boolean;
 }
 
 export interface StateEntry {
   plan: GroupPlan;
   tensor: TensorPlan;
   step: number;
-  /** One per slot; undefined where the dict has no such buffer. */
+  /** One per slot, private to the plan; undefined where the dict has no such buffer. */
   buffers: Array<Float32Array | undefined>;
 }
 
@@ -46,95 +61,204 @@ export interface LoadPlan {
   entries: StateEntry[] | null;
 }
 
+/** Loader input held in private values only: nothing in it is shared with the caller. */
+export interface RawState {
+  /** Each group's options as given: PyTorch names and values, in the order given. */
+  options: Array<Array<[name: string, value: unknown]>>;
+  /** Per-param state, one entry per param, or null when the input has no state. */
+  entries: RawEntry[] | null;
+}
+
+export interface RawEntry {
+  /** The entry's key in `state`, for messages. */
+  key: string;
+  /** The param's index in the optimizer (param order). */
+  index: number;
+  step: unknown;
+  /** One per slot: a private array of the param's length, or undefined where none was given. */
+  buffers: Array<Float32Array | undefined>;
+}
+
+/** Reads, checks and plans a caller's state dict for `loadStateDict`; throws TypeError/RangeError. */
 export function parseStateDict(sd: unknown, shape: StateShape): LoadPlan {
-  const kind = shape.family.name;
-  const specs = shape.family.options as unknown as Specs;
-  const where = `${kind}.loadStateDict`;
-  if (typeof sd !== "object" || sd === null) throw new TypeError(`${where}: expected a state dict object, got ${show(sd)}`);
-  const groupsIn = (sd as StateDict).param_groups;
-  const plans = shape.plans;
-  if (!Array.isArray(groupsIn) || groupsIn.length !== plans.length) {
-    throw new RangeError(`${where}: param_groups must be an array of ${plans.length} group(s), got ${Array.isArray(groupsIn) ? groupsIn.length : show(groupsIn)}`);
-  }
-  const byTorch = new Map(Object.entries(specs).map(([k, s]) => [s.torch, k]));
-  const idToTensor = new Map<unknown, TensorPlan>();
-  const values = groupsIn.map((gIn: Record<string, unknown>, i) => {
+  const where = `${shape.kind}.loadStateDict`;
+  return planLoad(readStateDict(sd, shape, where), shape, where);
+}
+
+/**
+ * Makes every check on loader input that is already private: option names and values, param
+ * steps, and the buffers the loaded options need. Throws TypeError/RangeError naming `where`.
+ */
+export function planLoad(raw: RawState, shape: StateShape, where: string): LoadPlan {
+  const byTorch = new Map(Object.entries(shape.specs).map(([k, s]) => [s.torch, k]));
+  const values = raw.options.map((options, i) => {
     const w = `${where}: param_groups[${i}]`;
-    if (typeof gIn !== "object" || gIn === null) throw new TypeError(`${w} must be an object, got ${show(gIn)}`);
-    const plan = plans[i]!;
-    if (!Array.isArray(gIn.params) || gIn.params.length !== plan.tensors.length) {
-      throw new RangeError(`${w}.params must list ${plan.tensors.length} param id(s), got ${Array.isArray(gIn.params) ? gIn.params.length : show(gIn.params)}`);
-    }
-    gIn.params.forEach((id: unknown, j: number) => {
-      if (idToTensor.has(id)) throw new RangeError(`${w}.params[${j}]: param id ${show(id)} appears twice`);
-      idToTensor.set(id, plan.tensors[j]!);
-    });
     const next = { ...shape.values[i]! };
-    for (const [tk, v] of Object.entries(gIn)) {
-      if (tk === "params" || TORCH_ONLY_KEYS.includes(tk)) continue;
-      const key = byTorch.get(tk);
-      if (key === undefined) throw new TypeError(`${w} has unknown key ${JSON.stringify(tk)}`);
-      next[key] = checkOption(specs[key]!, v, `${w}.${tk}`);
+    const seen = new Set<string>();
+    for (const [torch, v] of options) {
+      if (seen.has(torch)) throw new TypeError(`${w} gives ${showKey(torch)} twice`);
+      seen.add(torch);
+      if (TORCH_ONLY_KEYS.includes(torch)) continue;
+      const key = byTorch.get(torch);
+      if (key === undefined) throw new TypeError(`${w} has unknown key ${showKey(torch)}`);
+      next[key] = checkOption(shape.specs[key]!, v, `${w}.${torch}`);
     }
     return next;
   });
-  return { values, entries: readEntries((sd as StateDict).state, idToTensor, values, shape, where) };
-}
-
-function readEntries(
-  stateIn: unknown, idToTensor: Map<unknown, TensorPlan>, values: Record<string, unknown>[],
-  shape: StateShape, where: string,
-): StateEntry[] | null {
-  if (typeof stateIn !== "object" || stateIn === null) throw new TypeError(`${where}: state must be an array or object, got ${show(stateIn)}`);
-  const family = shape.family;
-  const slots = family.slots;
-  const keys = Object.keys(stateIn);
-  if (keys.length === 0) {
-    if (shape.stateRequired) throw new RangeError(`${where}: state is empty, but ${family.name} keeps state for every param`);
-    return null;
-  }
-  if (keys.length !== idToTensor.size) {
-    throw new RangeError(`${where}: state has ${keys.length} entr(ies) for ${idToTensor.size} param(s)`);
-  }
-  const idOf = new Map([...idToTensor.keys()].map((id) => [String(id), id]));
-  return keys.map((key) => {
-    const w = `${where}: state[${key}]`;
-    const id = idOf.get(key);
-    const tensor = id === undefined ? undefined : idToTensor.get(id);
-    if (!tensor) throw new RangeError(`${w} names no param listed in param_groups`);
-    const gi = shape.plans.findIndex((p) => p.tensors.includes(tensor));
-    const plan = shape.plans[gi]!;
-    const e = (stateIn as Record<string, Record<string, unknown>>)[key];
-    if (typeof e !== "object" || e === null) throw new TypeError(`${w} must be an object, got ${show(e)}`);
-    for (const k of Object.keys(e)) {
-      if (!(k === "step" && family.countsSteps) && !slots.some((s) => s.name === k)) {
-        throw new TypeError(`${w} has unknown key ${JSON.stringify(k)}`);
-      }
+  const groupOf: number[] = [];
+  const tensors: TensorPlan[] = [];
+  shape.plans.forEach((plan, gi) => {
+    for (const t of plan.tensors) {
+      tensors.push(t);
+      groupOf.push(gi);
     }
-    const step = family.countsSteps ? e.step : 0;
+  });
+  if (raw.entries === null) {
+    if (shape.stateRequired && tensors.length > 0) {
+      throw new RangeError(`${where}: state is empty, but ${shape.kind} keeps state for every param`);
+    }
+    return { values, entries: null };
+  }
+  const entries = raw.entries.map((r): StateEntry => {
+    const w = `${where}: state[${r.key}]`;
+    const step = shape.countsSteps ? r.step : 0;
     if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
       throw new RangeError(`${w}.step must be a whole number >= 0, got ${show(step)}`);
     }
-    const buffers = slots.map((slot, k) => {
-      const name = slot.name;
-      const b = e[name];
-      // PyTorch's None: a buffer that holds nothing yet.
-      if (b === undefined || b === null) {
-        if (slotWanted(family, values[gi]!, k) && slot.firstFlag === undefined) {
-          throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
-        }
-        return undefined;
+    const gi = groupOf[r.index]!;
+    shape.slots.forEach((name, k) => {
+      if (r.buffers[k] === undefined && shape.needsSlot(values[gi]!, k)) {
+        throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
       }
-      // A private copy: the caller's array may be a view of simdopt memory that the load
-      // itself grows (detaching it), or may change before the load is applied.
-      const arr = b instanceof Float32Array ? b.slice()
-        : Array.isArray(b) && b.every((x) => typeof x === "number") ? Float32Array.from(b as number[]) : null;
-      if (!arr) throw new TypeError(`${w}.${name} must be a Float32Array, got ${show(b)}`);
-      if (arr.length !== tensor.length) {
-        throw new RangeError(`${w}.${name} has length ${arr.length}, but param ${tensor.index} has length ${tensor.length}`);
-      }
-      return arr;
     });
-    return { plan, tensor, step, buffers };
+    return { plan: shape.plans[gi]!, tensor: tensors[r.index]!, step, buffers: r.buffers };
   });
+  return { values, entries };
+}
+
+/**
+ * Reads a caller's state dict into private values: each property once, every count checked
+ * against the optimizer (groups, params per group, state entries, buffer lengths) before it
+ * is looped over or allocated.
+ */
+function readStateDict(sd: unknown, shape: StateShape, where: string): RawState {
+  if (typeof sd !== "object" || sd === null) throw new TypeError(`${where}: expected a state dict object, got ${show(sd)}`);
+  const groupsIn = (sd as Record<string, unknown>).param_groups;
+  const stateIn = (sd as Record<string, unknown>).state;
+  const plans = shape.plans;
+  const count = Array.isArray(groupsIn) ? (groupsIn.length as unknown) : undefined;
+  if (count !== plans.length) {
+    throw new RangeError(`${where}: param_groups must be an array of ${plans.length} group(s), got ${count === undefined ? show(groupsIn) : show(count)}`);
+  }
+  /** Param index by param id (as a string: the key the id has in an object `state`). */
+  const ids = new Map<string, number>();
+  let index = 0;
+  const options = plans.map((plan, i) => {
+    const w = `${where}: param_groups[${i}]`;
+    const g = (groupsIn as unknown[])[i];
+    if (typeof g !== "object" || g === null || Array.isArray(g)) throw new TypeError(`${w} must be an object, got ${show(g)}`);
+    const opts: Array<[string, unknown]> = [];
+    let params: unknown;
+    for (const key of ownNames(g, w, "unknown key")) {
+      const v = (g as Record<string, unknown>)[key];
+      if (key === "params") params = v;
+      else opts.push([key, v]);
+    }
+    const n = Array.isArray(params) ? (params.length as unknown) : undefined;
+    if (n !== plan.tensors.length) {
+      throw new RangeError(`${w}.params must list ${plan.tensors.length} param id(s), got ${n === undefined ? show(params) : show(n)}`);
+    }
+    for (let j = 0; j < plan.tensors.length; j++) {
+      const id = (params as unknown[])[j];
+      if (typeof id !== "number" && typeof id !== "string") {
+        throw new TypeError(`${w}.params[${j}] must be a param id (a number or a string), got ${show(id)}`);
+      }
+      const key = String(id);
+      if (ids.has(key)) throw new RangeError(`${w}.params[${j}]: param id ${show(id)} appears twice`);
+      ids.set(key, index++);
+    }
+    return opts;
+  });
+  return { options, entries: readState(stateIn, ids, shape, where) };
+}
+
+/** `state` as an array (index = param id), a plain object or a Map keyed by param id. */
+function readState(stateIn: unknown, ids: Map<string, number>, shape: StateShape, where: string): RawEntry[] | null {
+  const expected = ids.size;
+  const countFits = (n: number) => {
+    if (n !== 0 && n !== expected) throw new RangeError(`${where}: state has ${n} entr(ies) for ${expected} param(s)`);
+  };
+  const pairs: Array<[string, unknown]> = [];
+  const mapSize = typeof stateIn === "object" && stateIn !== null ? sizeIfMap(stateIn) : undefined;
+  if (Array.isArray(stateIn)) {
+    const n = stateIn.length as unknown;
+    if (typeof n !== "number") throw new TypeError(`${where}: state.length must be a number, got ${show(n)}`);
+    countFits(n);
+    for (let i = 0; i < n; i++) pairs.push([String(i), stateIn[i]]);
+  } else if (mapSize !== undefined) {
+    countFits(mapSize);
+    forEachEntry(stateIn as object, (k, v) => {
+      if (typeof k !== "number" && typeof k !== "string") {
+        throw new TypeError(`${where}: state has a key ${show(k)}; keys are param ids (numbers or strings)`);
+      }
+      pairs.push([String(k), v]);
+    });
+  } else if (typeof stateIn === "object" && stateIn !== null && isPlainObject(stateIn)) {
+    const keys = ownNames(stateIn, `${where}: state`, "a key that is no param id:");
+    countFits(keys.length);
+    for (const k of keys) pairs.push([k, (stateIn as Record<string, unknown>)[k]]);
+  } else {
+    throw new TypeError(`${where}: state must be an array, a plain object or a Map keyed by param id, got ${show(stateIn)}`);
+  }
+  if (pairs.length === 0) return null;
+  const tensors = shape.plans.flatMap((p) => p.tensors);
+  const seen = new Set<number>();
+  return pairs.map(([key, e]): RawEntry => {
+    const w = `${where}: state[${key}]`;
+    const index = ids.get(key);
+    if (index === undefined) throw new RangeError(`${w} names no param listed in param_groups`);
+    if (seen.has(index)) throw new RangeError(`${where}: state has two entries for param id ${key}`);
+    seen.add(index);
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new TypeError(`${w} must be an object, got ${show(e)}`);
+    const tensor = tensors[index]!;
+    let step: unknown;
+    const buffers: Array<Float32Array | undefined> = shape.slots.map(() => undefined);
+    for (const k of ownNames(e, w, "unknown key")) {
+      const slot = shape.slots.indexOf(k);
+      const isStep = k === "step" && shape.countsSteps;
+      if (!isStep && slot < 0) throw new TypeError(`${w} has unknown key ${showKey(k)}`);
+      const v = (e as Record<string, unknown>)[k];
+      if (isStep) step = v;
+      // null is PyTorch's None: a buffer that holds nothing yet.
+      else if (v !== undefined && v !== null) buffers[slot] = readBuffer(v, tensor, `${w}.${k}`);
+    }
+    return { key, index, step, buffers };
+  });
+}
+
+/** A private copy of a buffer given as a Float32Array or a plain array of numbers. */
+function readBuffer(b: unknown, tensor: TensorPlan, w: string): Float32Array {
+  const fits = (n: unknown) => {
+    if (n !== tensor.length) {
+      const detached = n === 0 ? " (a detached array has length 0)" : "";
+      throw new RangeError(`${w} has length ${show(n)}${detached}, but param ${tensor.index} has length ${tensor.length}`);
+    }
+  };
+  const name = typedArrayName(b);
+  if (name === "Float32Array") {
+    fits(typedLength(b as Float32Array));
+    return tensor.length === 0 ? new Float32Array(0) : copyF32(b as Float32Array);
+  }
+  if (name === undefined && Array.isArray(b)) {
+    const n = b.length as unknown;
+    fits(n);
+    const out = new Float32Array(tensor.length);
+    for (let i = 0; i < tensor.length; i++) {
+      const x = (b as unknown[])[i];
+      if (typeof x !== "number") throw new TypeError(`${w}[${i}] must be a number, got ${show(x)}`);
+      out[i] = x;
+    }
+    return out;
+  }
+  throw new TypeError(`${w} must be a Float32Array or an array of numbers, got ${showTyped(b, Float32Array)}`);
 }

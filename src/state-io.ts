@@ -1,11 +1,11 @@
 // An optimizer's state in and out: PyTorch-shaped state dicts and binary checkpoints. Loading
 // reads and validates everything into private values first (state-dict.ts, checkpoint.ts),
 // allocates what the loaded state needs, and only then changes the optimizer.
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import type { Engine } from "./engine.js";
-import type { Family } from "./family.js";
+import { slotWanted, type Family } from "./family.js";
 import { updateUniform } from "./layout.js";
-import { parseStateDict, type StateDict, type TensorState } from "./state-dict.js";
+import { parseStateDict, type LoadPlan, type StateDict, type StateShape, type TensorState } from "./state-dict.js";
 
 export function stateDictOf<O>(e: Engine<O>): StateDict {
   e.assertLive();
@@ -38,15 +38,31 @@ export function stateDictOf<O>(e: Engine<O>): StateDict {
   return { state, param_groups };
 }
 
-export function loadStateDictInto<O>(e: Engine<O>, sd: unknown): void {
-  e.assertLive();
+/** What a dict or checkpoint must fit to load into `e`. */
+function shapeOf<O>(e: Engine<O>): StateShape {
   const family = e.family as unknown as Family<unknown>;
-  const { values: newValues, entries } = parseStateDict(sd, {
-    family,
+  return {
+    kind: family.name,
+    id: family.id,
+    specs: e.specs,
+    slots: family.slots.map((s) => s.name),
     plans: e.plans,
     values: e.groups.map((g) => g.values as Record<string, unknown>),
-    stateRequired: e.hasState && family.stateFromStart && e.tensors.length > 0,
-  });
+    // A buffer PyTorch may hold as None (SGD's momentum) can be absent from loaded state.
+    needsSlot: (v, k) => slotWanted(family, v as never, k) && family.slots[k]!.firstFlag === undefined,
+    stateRequired: e.hasState && family.stateFromStart,
+    countsSteps: family.countsSteps,
+  };
+}
+
+export function loadStateDictInto<O>(e: Engine<O>, sd: unknown): void {
+  e.assertLive();
+  apply(e, parseStateDict(sd, shapeOf(e)));
+}
+
+/** Writes a checked load plan into the optimizer; nothing in it can fail but allocation, done first. */
+function apply<O>(e: Engine<O>, { values: newValues, entries }: LoadPlan): void {
+  const family = e.family as unknown as Family<unknown>;
   // Everything is valid: allocate what the loaded state needs (all or nothing), then write.
   const heap = e.backend.heap;
   const slots = family.slots;
@@ -93,6 +109,7 @@ export function loadStateDictInto<O>(e: Engine<O>, sd: unknown): void {
 }
 
 export function saveStateOf<O>(e: Engine<O>): Uint8Array {
+  e.assertLive();
   const dict = stateDictOf(e);
   return encodeCheckpoint({
     dict, policy: e.policy, skippedSteps: e.skippedSteps,
@@ -102,22 +119,8 @@ export function saveStateOf<O>(e: Engine<O>): Uint8Array {
 
 export function loadStateInto<O>(e: Engine<O>, bytes: unknown): void {
   e.assertLive();
-  const c = decodeCheckpoint(bytes, e.family as unknown as Family<unknown>);
-  const fail = (why: string): never => {
-    throw new CheckpointError(`${e.kind}.loadState: ${why}; the optimizer was not changed`);
-  };
-  if (c.lengths.length !== e.tensors.length) {
-    fail(`the checkpoint has ${c.lengths.length} tensor(s), this optimizer ${e.tensors.length}`);
-  }
-  c.lengths.forEach((n, i) => {
-    if (n !== e.tensors[i]!.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${e.tensors[i]!.length} here`);
-  });
-  try {
-    loadStateDictInto(e, c.dict);
-  } catch (err) {
-    if (err instanceof CheckpointError) throw err;
-    fail((err as Error).message.replace(`${e.kind}.loadStateDict: `, ""));
-  }
+  const c = decodeCheckpoint(bytes, shapeOf(e));
+  apply(e, c.plan);
   e.policy = c.policy;
   e.skippedSteps = c.skippedSteps;
 }
