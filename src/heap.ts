@@ -130,7 +130,8 @@ export interface ReleaseOptions {
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
-const blockSize = (bytes: number) => roundUp(Math.max(bytes, 1), BLOCK_ALIGN);
+/** Bytes a block of `bytes` takes in the heap, alignment included. */
+export const blockSize = (bytes: number) => roundUp(Math.max(bytes, 1), BLOCK_ALIGN);
 
 function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
@@ -242,7 +243,7 @@ export class Heap {
     const released = this.quarantine.length > 0 ? withFreed(this.extent, this.quarantine) : undefined;
     const renewed = released && place(sizes, released, capacity);
     if (renewed && wanted(renewed) <= capacity) {
-      this.replaceBuffer(what, sizes, () => this.source.renew(this.extent.top));
+      this.renew(what, sizes);
       return this.commit(renewed, sizes, reserve, true);
     }
     const grown = place(sizes, released ?? this.extent, limit);
@@ -257,7 +258,7 @@ export class Heap {
     let failure: unknown;
     for (const target of targets) {
       try {
-        this.replaceBuffer(what, sizes, () => this.source.growTo(target, this.extent.top));
+        this.replaceBuffer(() => this.source.growTo(target, this.extent.top));
       } catch (e) {
         failure = e;
         continue;
@@ -273,7 +274,7 @@ export class Heap {
     }
     // Only the set-aside could not be had: go without it, leaving views alone where possible.
     if (now && this.generation === generation) return this.commit(now, sizes, reserve, false);
-    if (this.generation === generation) this.replaceBuffer(what, sizes, () => this.source.renew(this.extent.top));
+    if (this.generation === generation) this.renew(what, sizes);
     return this.commit(grown, sizes, reserve, true);
   }
 
@@ -358,13 +359,22 @@ export class Heap {
   }
 
   /** Runs a source operation that may replace the buffer, then takes up the new buffer. */
-  private replaceBuffer(what: string, sizes: readonly number[], op: () => void): void {
+  private replaceBuffer(op: () => void): void {
     try {
       op();
-    } catch (cause) {
-      throw new RangeError(`${what} needs ${this.describe(sizes)}, but simdopt could not replace its memory: ${(cause as Error).message}`);
     } finally {
       this.adopt();
+    }
+  }
+
+  /** Replaces the buffer without growing it (where the engine allows), for the quarantine. */
+  private renew(what: string, sizes: readonly number[]): void {
+    const old = this.buffer;
+    try {
+      this.replaceBuffer(() => this.source.renew(this.extent.top));
+      if (this.buffer === old) throw new Error("the memory kept its buffer");
+    } catch (cause) {
+      throw new RangeError(`${what} needs ${this.describe(sizes)}, but simdopt could not renew its memory: ${(cause as Error).message}`);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Backend } from "./backend.js";
-import { TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
+import { blockSize, TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
 import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
 
@@ -116,8 +116,9 @@ export class ParamStore {
     const heap = this.backend.heap;
     const bytes = total * 4;
     // Nothing below can throw once the blocks are placed: the constructor is all or nothing.
+    // Set aside in whole blocks of this store's size: what its optimizers' blocks will take.
     [this.paramBlock, this.gradBlock] = heap.allocAll([bytes, bytes], "ParamStore",
-      { reserveBytes: Math.min(bytes * reserve, heap.maxBytes) }) as [number, number];
+      { reserveBytes: Math.min(blockSize(bytes) * reserve, heap.maxBytes) }) as [number, number];
     this.names = names;
     this.totalElements = total;
     let reg = registry.get(heap);

@@ -248,29 +248,39 @@ describe("isDetached", () => {
 });
 
 describe("heap over the kernels' own wasm memory", () => {
-  it("refuses optimizer state past the limit, and the kernels touch only their own blocks", () => {
+  it("refuses a second optimizer's state past the limit, and the kernels touch only their own blocks", () => {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_BASE64) as Uint8Array<ArrayBuffer>), {});
     const { memory, rmsprop } = instance.exports as { memory: WebAssembly.Memory; rmsprop: (...a: number[]) => void };
     const heap = new Heap(wasmMemorySource(memory, LIMIT));
-    const n = 30_000; // 120 KB per tensor
-    // Stores made and disposed leave holes; stores too big for them go on top.
-    const holes = [heap.alloc(n * 2), heap.alloc(n * 2)];
-    const [unrelatedP, unrelatedG] = heap.allocAll([n * 4, n * 4], "unrelated store");
+    const n = 30_000; // 120,000 bytes per tensor
+    // Small stores, made and disposed, leave 50 KiB holes between an unrelated store and a
+    // store too big for them.
+    const holes: number[] = [];
+    const live: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      holes.push(heap.alloc(50 * 1024));
+      live.push(heap.alloc(n * 4));
+    }
     for (const h of holes) heap.release(h);
-    const [p, g] = heap.allocAll([n * 4, n * 4], "store");
-    heap.f32.fill(3, unrelatedP! / 4, unrelatedP! / 4 + n);
-    heap.f32.fill(0.5, unrelatedG! / 4, unrelatedG! / 4 + n);
-    heap.f32.fill(1, p! / 4, p! / 4 + n);
-    heap.f32.fill(0.25, g! / 4, g! / 4 + n);
-    // Two optimizers' state (RMSprop with momentum and centered: three blocks each).
-    const [sq, buf, ga] = heap.allocAll([n * 4, n * 4, n * 4], "RMSprop state");
-    expect(() => heap.allocAll([n * 4, n * 4, n * 4], "RMSprop state")).toThrow(/RMSprop state.*at most 1\.00 MiB/);
-    for (const ptr of [sq!, buf!, ga!]) expect(ptr + n * 4).toBeLessThanOrEqual(memory.buffer.byteLength);
+    const [unrelatedP, unrelatedG, p, g] = live as [number, number, number, number];
+    heap.f32.fill(3, unrelatedP / 4, unrelatedP / 4 + n);
+    heap.f32.fill(0.5, unrelatedG / 4, unrelatedG / 4 + n);
+    heap.f32.fill(1, p / 4, p / 4 + n);
+    heap.f32.fill(0.25, g / 4, g / 4 + n);
+    // First optimizer: RMSprop with momentum and centered, three state blocks.
+    const [sq, buf, ga] = heap.allocAll([n * 4, n * 4, n * 4], "RMSprop state") as [number, number, number];
+    for (const ptr of [sq, buf, ga]) expect(ptr + n * 4).toBeLessThanOrEqual(memory.buffer.byteLength);
+    // Second optimizer: its blocks are bigger than the holes, and the bytes in use leave room
+    // for them, but not where they would go.
+    const before = snapshot(heap);
+    expect(() => heap.allocAll([60 * 1024, 60 * 1024, 60 * 1024], "RMSprop state"))
+      .toThrow(/RMSprop state needs 60\.00 KiB \+ 60\.00 KiB \+ 60\.00 KiB .*at most 1\.00 MiB/);
+    expect(snapshot(heap)).toEqual(before);
     const f = Math.fround;
-    for (let k = 0; k < 3; k++) rmsprop(14, n, p!, g!, sq!, ga!, buf!, f(0.99), f(0.01), f(1e-8), f(1e-3), f(0.9), f(-0.01));
+    for (let k = 0; k < 3; k++) rmsprop(14, n, p, g, sq, ga, buf, f(0.99), f(0.01), f(1e-8), f(1e-3), f(0.9), f(-0.01));
     const all = new Float32Array(memory.buffer);
-    expect(all.subarray(unrelatedP! / 4, unrelatedP! / 4 + n).every((x) => x === 3)).toBe(true);
-    expect(all.subarray(unrelatedG! / 4, unrelatedG! / 4 + n).every((x) => x === 0.5)).toBe(true);
-    expect(all[p! / 4]).toBeLessThan(1);
+    expect(all.subarray(unrelatedP / 4, unrelatedP / 4 + n).every((x) => x === 3)).toBe(true);
+    expect(all.subarray(unrelatedG / 4, unrelatedG / 4 + n).every((x) => x === 0.5)).toBe(true);
+    expect(all[p / 4]).toBeLessThan(1);
   });
 });

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, StaleViewError, type Optimizer } from "../src/index.js";
 import type { Kernels } from "../src/backend.js";
-import type { Heap } from "../src/heap.js";
+import { forceGrowth } from "./helpers/memory.js";
 
 const BACKENDS = ["wasm", "js"] as const;
 
@@ -25,18 +25,6 @@ function countCalls(opt: Optimizer<object>) {
   k.rmsprop = (...args) => (counts.rmsprop++, original.rmsprop(...args));
   k.adagrad = (...args) => (counts.adagrad++, original.adagrad(...args));
   return { counts, restore: () => Object.assign(k, original) };
-}
-
-/**
- * A store with more elements than the heap has free bytes in all, so allocating it must grow
- * the memory (and so detach or abandon every earlier view) while growing it as little as
- * possible.
- */
-function forceGrowth(heap: Heap): ParamStore {
-  const generation = heap.generation;
-  const store = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
-  expect(heap.generation).toBeGreaterThan(generation);
-  return store;
 }
 
 const disposers: Array<() => void> = [];
