@@ -3,7 +3,7 @@ import { blockSize, TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
 import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
 
-/** Thrown when views handed out before the memory grew are used with an optimizer. */
+/** Thrown when views handed out before the memory grew (or was renewed) are used with an optimizer. */
 export class StaleViewError extends Error {
   override name = "StaleViewError";
 }
