@@ -3,6 +3,7 @@
 // and js/clip.ts.
 import { clipCoefficient, scaleGrads, totalNorm, type GradList, type NormKind } from "./grad-norm.js";
 import { engineOf, Optimizer } from "./optimizer.js";
+import { isDetached } from "./detached.js";
 import { show } from "./options.js";
 import { currentBackend } from "./runtime.js";
 import { ParamStore } from "./store.js";
@@ -152,15 +153,6 @@ function gradListOf(target: unknown, where: string): GradList {
   return { backend: currentBackend(), grads: grads as Float32Array[] };
 }
 
-function isDetached(buffer: ArrayBufferLike): boolean {
-  if (buffer.byteLength !== 0) return false;
-  try {
-    new Uint8Array(buffer);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /** A gradient listed twice, or two that overlap, would be scaled twice. */
 function checkDisjoint(grads: readonly Float32Array[], where: string): void {

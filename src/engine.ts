@@ -5,12 +5,16 @@
 import { AliasIndex, checkDistinct } from "./aliasing.js";
 import type { Backend, Bound, JsKernel } from "./backend.js";
 import { flagsOf, slotWanted, type Family, type KernelCall, type Values } from "./family.js";
+import { isDetached } from "./detached.js";
 import { GradIntake } from "./grad-intake.js";
 import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
 import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan } from "./layout.js";
 import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
+
+/** How the engine releases its own blocks: no view of them was ever handed out. */
+export const PRIVATE = { viewsEscaped: false } as const;
 
 export const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
 
@@ -253,6 +257,10 @@ export class Engine<O> {
    */
   private liveParams(i: number): readonly Float32Array[] {
     const heap = this.backend.heap;
+    // A disposed store's memory may belong to another store by now.
+    for (const t of this.plans[i]!.tensors) {
+      if (t.store?.store.isDisposed) throw new Error(`${this.kind}.paramGroups[${i}].params: its ParamStore was disposed`);
+    }
     const cached = this.paramsCache[i];
     if (cached && cached.generation === heap.generation) return cached.params;
     const params = Object.freeze(this.plans[i]!.tensors.map((t) => (t.store ? t.store.store.param(t.store.name) : t.param)));
@@ -263,8 +271,9 @@ export class Engine<O> {
   private releaseAll(): void {
     const heap = this.backend.heap;
     for (const plan of this.plans) {
-      for (const ptr of plan.state) if (ptr >= 0) heap.release(ptr);
-      for (const ptr of plan.staging) heap.release(ptr);
+      // No view of state or staging ever leaves the optimizer: reusable at once.
+      for (const ptr of plan.state) if (ptr >= 0) heap.release(ptr, PRIVATE);
+      for (const ptr of plan.staging) heap.release(ptr, PRIVATE);
       plan.state.fill(-1);
       plan.staging.length = 0;
     }
@@ -273,22 +282,13 @@ export class Engine<O> {
 
 /** Why a param array cannot be used, or undefined when it can. */
 function staleReason(a: Float32Array): string | undefined {
+  if (isDetached(a.buffer)) return "is detached (its buffer was transferred or its memory grew)";
   for (const b of allBackends()) {
     if (b.heap.isStale(a)) {
       return "is a view of simdopt memory taken before the memory grew; re-read it from its ParamStore";
     }
   }
-  if (a.byteLength === 0 && isDetached(a.buffer)) return "is detached (its buffer was transferred or its memory grew)";
   return undefined;
-}
-
-function isDetached(buffer: ArrayBufferLike): boolean {
-  try {
-    new Uint8Array(buffer, 0, 0);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /** The backend holding the params' store, or the default one. */

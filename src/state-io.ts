@@ -2,7 +2,7 @@
 // reads and validates everything into private values first (state-dict.ts, checkpoint.ts),
 // allocates what the loaded state needs, and only then changes the optimizer.
 import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
-import type { Engine } from "./engine.js";
+import { PRIVATE, type Engine } from "./engine.js";
 import { slotWanted, type Family } from "./family.js";
 import { updateUniform } from "./layout.js";
 import { parseStateDict, type LoadPlan, type StateDict, type StateShape, type TensorState } from "./state-dict.js";
@@ -83,7 +83,7 @@ function apply<O>(e: Engine<O>, { values: newValues, entries }: LoadPlan): void 
     slots.forEach((_, k) => {
       const ptr = plan.state[k]!;
       if (!wanted[i]![k]) {
-        if (ptr >= 0) heap.release(ptr);
+        if (ptr >= 0) heap.release(ptr, PRIVATE);
         plan.state[k] = -1;
         return;
       }

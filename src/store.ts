@@ -1,9 +1,9 @@
 import type { Backend } from "./backend.js";
-import { TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
+import { blockSize, TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
 import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
 
-/** Thrown when views handed out before the memory grew are used with an optimizer. */
+/** Thrown when views handed out before the memory grew (or was renewed) are used with an optimizer. */
 export class StaleViewError extends Error {
   override name = "StaleViewError";
 }
@@ -33,10 +33,33 @@ export type StoreLayout = Readonly<Record<string, number>>;
 export interface ParamStoreOptions {
   /**
    * Extra memory to set aside now, as a multiple of the parameters' size, so that creating
-   * optimizers over this store later does not grow memory (which would detach the views
-   * already taken). Default 3: enough for RMSprop with momentum and centered.
+   * optimizers later does not grow memory (which would leave the views already taken
+   * behind). Default 8: RMSprop with momentum and centered over this store (3) plus one
+   * optimizer of the same size over caller-owned arrays (2 for staging, 3 for state). Each
+   * store's set-aside adds to those of the stores before it; it is met as far as memory can
+   * grow and never makes the constructor fail.
    */
   reserve?: number;
+}
+
+const DEFAULT_RESERVE = 8;
+const OPTION_NAMES: readonly string[] = ["reserve"] satisfies Array<keyof ParamStoreOptions>;
+
+function parseOptions(options: unknown): { reserve: number } {
+  if (options === undefined) return { reserve: DEFAULT_RESERVE };
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`ParamStore: options must be an object, got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) {
+      throw new TypeError(`ParamStore: unknown option ${JSON.stringify(key)} (known: ${OPTION_NAMES.join(", ")})`);
+    }
+  }
+  const reserve = (options as ParamStoreOptions).reserve ?? DEFAULT_RESERVE;
+  if (typeof reserve !== "number" || !Number.isFinite(reserve) || reserve < 0) {
+    throw new RangeError(`ParamStore: options.reserve must be a finite number >= 0, got ${show(reserve)}`);
+  }
+  return { reserve };
 }
 
 /** Rounds an element count up to the 16-byte tensor alignment. */
@@ -51,9 +74,11 @@ export const alignElements = (n: number) => Math.ceil(n / TENSOR_ALIGN_ELEMENTS)
  * call per param group.
  *
  * Views: `param(name)` and `grad(name)` return Float32Arrays over that memory. Creating more
- * stores or optimizers can grow the memory, which detaches earlier views; re-read views with
- * `param`/`grad` after creating anything. Until every view taken before a growth has been
- * re-read, `step()` of an optimizer over this store throws a StaleViewError naming them.
+ * stores or optimizers can grow the memory (or renew it, to reuse memory disposed objects
+ * gave back), which leaves earlier views behind; re-read views with `param`/`grad` (or all at
+ * once with `params()`/`grads()`) after creating anything. Until every view taken before
+ * that has been re-read, `step()` of an optimizer over this store throws a StaleViewError
+ * naming them. The constructor allocates everything or nothing.
  */
 export class ParamStore {
   /** Tensor names, in layout order. */
@@ -72,14 +97,11 @@ export class ParamStore {
   private stale = new Set<string>();
   private readonly unlisten: () => void;
 
-  constructor(layout: StoreLayout, options: ParamStoreOptions = {}) {
+  constructor(layout: StoreLayout, options?: ParamStoreOptions) {
     if (typeof layout !== "object" || layout === null || Array.isArray(layout)) {
       throw new TypeError(`ParamStore: layout must be an object of tensor sizes, got ${show(layout)}`);
     }
-    const reserve = options.reserve ?? 3;
-    if (typeof reserve !== "number" || !Number.isFinite(reserve) || reserve < 0) {
-      throw new RangeError(`ParamStore: options.reserve must be a finite number >= 0, got ${show(reserve)}`);
-    }
+    const { reserve } = parseOptions(options);
     const names = Object.keys(layout);
     let total = 0;
     const offsets: number[] = [];
@@ -94,15 +116,10 @@ export class ParamStore {
     this.backend = currentBackend();
     const heap = this.backend.heap;
     const bytes = total * 4;
-    heap.checkFits([bytes, bytes], "ParamStore");
-    this.paramBlock = heap.alloc(bytes);
-    try {
-      this.gradBlock = heap.alloc(bytes);
-    } catch (e) {
-      heap.release(this.paramBlock);
-      throw e;
-    }
-    if (reserve > 0) heap.reserve(Math.min(bytes * reserve, heap.maxBytes));
+    // Nothing below can throw once the blocks are placed: the constructor is all or nothing.
+    // Set aside in whole blocks of this store's size: what its optimizers' blocks will take.
+    [this.paramBlock, this.gradBlock] = heap.allocAll([bytes, bytes], "ParamStore",
+      { reserveBytes: Math.min(blockSize(bytes) * reserve, heap.maxBytes) }) as [number, number];
     this.names = names;
     this.totalElements = total;
     let reg = registry.get(heap);
@@ -194,13 +211,7 @@ export class ParamStore {
   /** Throws unless the store is live and no view taken before a memory growth is still out. */
   assertUsable(): void {
     this.assertLive();
-    if (this.stale.size > 0) {
-      const list = [...this.stale].map((k) => `store.${k.replace(":", "(\"")}")`).join(", ");
-      throw new StaleViewError(
-        `simdopt memory grew after these views were taken, which detached them: ${list}. ` +
-          `Re-read them before stepping (views of grown memory silently drop writes).`,
-      );
-    }
+    if (this.stale.size > 0) throw new StaleViewError(staleMessage([...this.stale]));
   }
 
   private view(name: string, kind: "param" | "grad"): Float32Array {
@@ -228,4 +239,21 @@ export class ParamStore {
   private assertLive(): void {
     if (this.disposed) throw new Error("ParamStore was disposed; create a new one");
   }
+}
+
+/** Names the stale views (keys `param:w`, `grad:w`) and the one call that re-reads them. */
+function staleMessage(keys: readonly string[]): string {
+  const views = keys.map((k) => {
+    const [kind, name] = [k.slice(0, k.indexOf(":")), k.slice(k.indexOf(":") + 1)];
+    return { kind, call: `store.${kind}(${JSON.stringify(name)})` };
+  });
+  const kinds = new Set(views.map((v) => v.kind));
+  const fix = views.length === 1 ? `call ${views[0]!.call} again`
+    : kinds.size === 1 ? `call store.${[...kinds][0]}s() once`
+    : "call store.params() and store.grads() once";
+  return `simdopt replaced its memory (to grow it, or to reuse what disposed objects gave back) ` +
+    `after these views were taken, which left them behind: ` +
+    `${views.map((v) => v.call).join(", ")}. Writes to them no longer reach the store. ` +
+    `To fix this, ${fix} and use the arrays returned (or re-read each view with ` +
+    `store.param(name) / store.grad(name)).`;
 }

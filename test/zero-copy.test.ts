@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, StaleViewError, type Optimizer } from "../src/index.js";
 import type { Backend } from "../src/backend.js";
 import { engineOf } from "../src/optimizer.js";
-import type { Heap } from "../src/heap.js";
+import { forceGrowth } from "./helpers/memory.js";
 
 const BACKENDS = ["wasm", "js"] as const;
 
@@ -27,18 +27,6 @@ function countCalls(opt: Optimizer<object>) {
   e.kernel = (...args: number[]) => (counts.calls++, original(...args));
   e.kernelGeneration = e.backend.heap.generation;
   return { counts, restore: () => (e.kernelGeneration = -1) };
-}
-
-/**
- * A store with more elements than the heap has free bytes in all, so allocating it must grow
- * the memory (and so detach or abandon every earlier view) while growing it as little as
- * possible.
- */
-function forceGrowth(heap: Heap): ParamStore {
-  const generation = heap.generation;
-  const store = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
-  expect(heap.generation).toBeGreaterThan(generation);
-  return store;
 }
 
 const disposers: Array<() => void> = [];
