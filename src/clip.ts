@@ -136,7 +136,7 @@ function gradListOf(target: unknown, where: string): GradList {
   }
   if (target instanceof ParamStore) {
     if (target.isDisposed) throw new TypeError(`${where}: target is a ParamStore that was disposed`);
-    return { backend: target.backend, grads: target.tensorsInOrder() };
+    return { backend: target.runtime, grads: target.tensorsInOrder() };
   }
   if (!Array.isArray(target)) {
     throw new TypeError(`${where}: target must be a ParamStore or an array of Float32Array, got ${show(target)}`);

@@ -1,4 +1,4 @@
-import type { Backend } from "./backend.js";
+import type { Backend, BackendName } from "./backend.js";
 import { blockSize, TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
 import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
@@ -80,11 +80,14 @@ export const alignElements = (n: number) => Math.ceil(n / TENSOR_ALIGN_ELEMENTS)
  * that has been re-read, `step()` of an optimizer over this store throws a StaleViewError
  * naming them. The constructor allocates everything or nothing.
  */
-export class ParamStore {
+// The default `any` makes a bare `ParamStore` (in ParamsInput, ClipTarget, ...) accept a store
+// of any layout; `new ParamStore({ w: 10 })` infers its own layout.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class ParamStore<L extends StoreLayout = any> {
   /** Tensor names, in layout order. */
-  readonly names: readonly string[];
-  /** The backend whose memory holds this store. */
-  readonly backend: Backend;
+  readonly names: readonly (keyof L & string)[];
+  /** @internal The backend whose memory holds this store. */
+  readonly runtime: Backend;
   private readonly tensors = new Map<string, StoreTensor>();
   private readonly ordered: StoreTensor[] = [];
   private readonly paramBlock: number;
@@ -97,7 +100,7 @@ export class ParamStore {
   private stale = new Set<string>();
   private readonly unlisten: () => void;
 
-  constructor(layout: StoreLayout, options?: ParamStoreOptions) {
+  constructor(layout: L, options?: ParamStoreOptions) {
     if (typeof layout !== "object" || layout === null || Array.isArray(layout)) {
       throw new TypeError(`ParamStore: layout must be an object of tensor sizes, got ${show(layout)}`);
     }
@@ -113,8 +116,8 @@ export class ParamStore {
       offsets.push(total);
       total += alignElements(n);
     }
-    this.backend = currentBackend();
-    const heap = this.backend.heap;
+    this.runtime = currentBackend();
+    const heap = this.runtime.heap;
     const bytes = total * 4;
     // Nothing below can throw once the blocks are placed: the constructor is all or nothing.
     // Set aside in whole blocks of this store's size: what its optimizers' blocks will take.
@@ -146,29 +149,29 @@ export class ParamStore {
   }
 
   /** The parameter `name`: a view into the optimizer's memory (see the class notes). */
-  param(name: string): Float32Array {
+  param(name: keyof L & string): Float32Array {
     return this.view(name, "param");
   }
 
   /** The gradient slot of `name`: write gradients here and call `step()` with no arguments. */
-  grad(name: string): Float32Array {
+  grad(name: keyof L & string): Float32Array {
     return this.view(name, "grad");
   }
 
   /** Parameter views of `names` (default: all, in layout order). */
-  params(names: readonly string[] = this.names): Float32Array[] {
+  params(names: readonly (keyof L & string)[] = this.names): Float32Array[] {
     return names.map((n) => this.param(n));
   }
 
   /** Gradient views of `names` (default: all, in layout order). */
-  grads(names: readonly string[] = this.names): Float32Array[] {
+  grads(names: readonly (keyof L & string)[] = this.names): Float32Array[] {
     return names.map((n) => this.grad(n));
   }
 
-  /** Parameter views for an optimizer's constructor: not counted as views the user holds. */
+  /** @internal Parameter views for an optimizer's constructor: not counted as views the user holds. */
   paramsForOptimizer(): Float32Array[] {
     this.assertLive();
-    return [...this.tensors.values()].map((t) => this.backend.heap.view(t.paramPtr, t.length));
+    return [...this.tensors.values()].map((t) => this.runtime.heap.view(t.paramPtr, t.length));
   }
 
   /**
@@ -183,7 +186,7 @@ export class ParamStore {
   /** Sets every gradient to +0. */
   zeroGrad(): void {
     this.assertLive();
-    const heap = this.backend.heap;
+    const heap = this.runtime.heap;
     heap.f32.fill(0, this.gradBlock / 4, (this.gradBlock / 4) + this.totalElements);
   }
 
@@ -191,7 +194,7 @@ export class ParamStore {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const heap = this.backend.heap;
+    const heap = this.runtime.heap;
     const reg = registry.get(heap);
     for (const t of this.tensors.values()) {
       const atPtr = reg?.get(t.paramPtr)?.filter((x) => x !== t);
@@ -204,11 +207,16 @@ export class ParamStore {
     this.views.clear();
   }
 
+  /** The backend whose memory holds this store: the default when it was created. */
+  get backend(): BackendName {
+    return this.runtime.name;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
 
-  /** Throws unless the store is live and no view taken before a memory growth is still out. */
+  /** @internal Throws unless the store is live and no view taken before a memory growth is still out. */
   assertUsable(): void {
     this.assertLive();
     if (this.stale.size > 0) throw new StaleViewError(staleMessage([...this.stale]));
@@ -220,7 +228,7 @@ export class ParamStore {
     if (!t) {
       throw new RangeError(`ParamStore: no tensor named ${JSON.stringify(name)} (has: ${this.names.join(", ")})`);
     }
-    const heap = this.backend.heap;
+    const heap = this.runtime.heap;
     if (this.viewsGeneration !== heap.generation) {
       this.views.clear();
       this.viewsGeneration = heap.generation;

@@ -110,7 +110,7 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
       if (inStore[i]) layout[names[i]!] = p.length;
     });
     store = new ParamStore(layout);
-    expect(store.backend.name).toBe(backend);
+    expect(store.backend).toBe(backend);
   }
   const own = init0.map((p, i) => (inStore[i] ? null : p.slice()));
   init0.forEach((p, i) => {

@@ -307,7 +307,7 @@ describe("ParamStore target", () => {
 
     const store = new ParamStore({ w: 4 }, { reserve: 0 });
     store.grad("w").set([3, 4, 0, 0]);
-    const heap = store.backend.heap;
+    const heap = store.runtime.heap;
     const big = new ParamStore({ big: Math.ceil((heap.capacityBytes - heap.usedBytes) / 4) + 16 }, { reserve: 0 });
     expect(() => clipGradNorm(store, 1)).toThrow(StaleViewError);
     expect(Array.from(store.grad("w"))).toEqual([3, 4, 0, 0]); // re-read: unchanged

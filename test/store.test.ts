@@ -91,7 +91,7 @@ for (const backend of BACKENDS) {
       await init({ backend });
       const layout = { w1: 784 * 128, b1: 128, w2: 128 * 10, b2: 10 };
       const store = keep(new ParamStore(layout));
-      const heap = store.backend.heap;
+      const heap = store.runtime.heap;
       const params = store.params();
       const grads = store.grads();
       const generation = heap.generation;
@@ -111,7 +111,7 @@ for (const backend of BACKENDS) {
       // growing for its own would leave nothing over for the first's optimizer.
       const a = keep(new ParamStore({ w: 50_000, b: 100 }));
       const b = keep(new ParamStore({ w: 1_000_000, b: 100 }));
-      const heap = a.backend.heap;
+      const heap = a.runtime.heap;
       const views = [...a.params(), ...a.grads(), ...b.params(), ...b.grads()];
       const generation = heap.generation;
       const optA = keep(new RMSprop(a, { momentum: 0.9, centered: true }));

@@ -1,6 +1,6 @@
 // Compile-time checks (run by `tsc -p .` in `npm test`): each @ts-expect-error line must be an
 // error, or the build fails. Nothing here runs.
-import { Adagrad, RMSprop, type Optimizer } from "../src/index.js";
+import { Adagrad, ParamStore, RMSprop, type Optimizer } from "../src/index.js";
 
 export function typeChecks(w: Float32Array): void {
   // @ts-expect-error a misspelled option in a param group
@@ -23,4 +23,11 @@ export function typeChecks(w: Float32Array): void {
   // Every optimizer is an Optimizer<{ lr?: number }>: schedules and tools can take any of them.
   const any: Optimizer<{ lr?: number }>[] = [opt, new Adagrad([w])];
   void any;
+  const store = new ParamStore({ w1: 10, b1: 2 });
+  store.param("w1");
+  // @ts-expect-error a store's tensors are typed by its layout
+  store.param("w2");
+  // @ts-expect-error also for gradients
+  store.grads(["b2"]);
+  new RMSprop(store, { momentum: 0.9 });
 }

@@ -39,7 +39,7 @@ for (const backend of BACKENDS) {
     it("updates store views in place and matches the marshalled path bit for bit", async () => {
       await init({ backend });
       const sizes = { a: 7, b: 1000, c: 1, d: 0, e: 33 };
-      const store = new ParamStore(sizes);
+      const store = new ParamStore<Record<string, number>>(sizes);
       const plain = Object.entries(sizes).map(([name, n], i) => {
         const p = randomArray(n, i + 1);
         store.param(name).set(p);
@@ -163,7 +163,7 @@ for (const backend of BACKENDS) {
     it("re-derives views taken after growth without any error", async () => {
       await init({ backend });
       const store = new ParamStore({ w: 16 }, { reserve: 0 });
-      const big = forceGrowth(store.backend.heap);
+      const big = forceGrowth(store.runtime.heap);
       const opt = new Adagrad(store);
       disposers.push(() => opt.dispose(), () => store.dispose(), () => big.dispose());
       store.grad("w").fill(1);
