@@ -2,6 +2,8 @@
 // buffers at byte offsets in linear memory, which the host owns and grows; they never allocate.
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
+export { sgd } from "./sgd";
+export { adam } from "./adam";
 export { allFinite } from "./finite";
 
 /**
@@ -9,5 +11,5 @@ export { allFinite } from "./finite";
  * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
  */
 export function abiVersion(): u32 {
-  return 1;
+  return 2;
 }

@@ -37,3 +37,10 @@
   if (isVector<T>()) return f32x4.neg(a as v128) as T;
   else return (-(a as f32)) as T;
 }
+
+// IEEE-754 2019 maximum: NaN if either input is NaN, and +0 above -0 (the scalar f32.max and
+// JS Math.max agree on both).
+@inline export function max<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.max(a as v128, b as v128) as T;
+  else return Mathf.max(a as f32, b as f32) as T;
+}

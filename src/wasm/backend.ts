@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 1;
+const KERNEL_ABI = 2;
 
 function backendFrom(instance: WebAssembly.Instance): Backend {
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number };
@@ -44,7 +44,13 @@ function backendFrom(instance: WebAssembly.Instance): Backend {
     throw new TypeError(`the WebAssembly module given to init() has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
-  const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite };
+  const kernels: Kernels = {
+    rmsprop: exports.rmsprop,
+    adagrad: exports.adagrad,
+    sgd: exports.sgd,
+    adam: exports.adam,
+    allFinite: exports.allFinite,
+  };
   return { name: "wasm", heap: new Heap(wasmMemorySource(exports.memory)), kernels };
 }
 
