@@ -10,7 +10,7 @@ import { decodeBase64 } from "../src/wasm/backend.js";
 import { KERNELS_BASE64 } from "../src/wasm/kernels.generated.js";
 
 const ROOT = join(import.meta.dirname, "..");
-const BUDGET = { wasmBytes: 16 * 1024, esmEntryGzipBytes: 28 * 1024 };
+const BUDGET = { wasmBytes: 40 * 1024, esmEntryGzipBytes: 28 * 1024 };
 
 const packed: { files: { path: string }[] } = JSON.parse(
   execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }),
