@@ -23,7 +23,11 @@ function run<Max, Decay, EpsInSqrt>(
   const body = end & ~15;
   const vE = splat<v128>(E), vW = splat<v128>(W), vC = splat<v128>(C);
   let i: usize = 0;
-  for (; i < body; i += 16) update<v128, Max, Decay, EpsInSqrt>(i, p, g, sum, vE, vW, vC);
+  // A guarded do-while: see lanes.ts, "Loop shape".
+  if (i < body) do {
+    update<v128, Max, Decay, EpsInSqrt>(i, p, g, sum, vE, vW, vC);
+    i += 16;
+  } while (i < body);
   for (; i < end; i += 4) update<f32, Max, Decay, EpsInSqrt>(i, p, g, sum, E, W, C);
 }
 

@@ -34,15 +34,16 @@ function run<Max, Decay, Decoupled, Amsgrad>(
   const vS = splat<v128>(S), vE = splat<v128>(E), vW = splat<v128>(W), vL = splat<v128>(L), vK = splat<v128>(K);
   const end = p + (n << 2);
   // Two vectors per iteration: V8 spends about a dozen instructions per iteration on pointer
-  // moves and its interrupt check, and the sqrt-div-div chain is long; at 1e4-1e5 elements
-  // this measured 1.30x -> 1.03x the time of the C build (one vector -> two; four gained
-  // nothing). The last 0-7 elements take the scalar loop (see rmsprop.ts).
+  // moves and its interrupt check, and the sqrt-div-div chain is long. AdamW at 1e4 elements
+  // measured 1.35-1.42x -> 1.02-1.07x the time of the C build (plain Adam stays at 1.01-1.02x
+  // either way; four vectors gained nothing). The last 0-7 elements take the scalar loop
+  // (see rmsprop.ts); the vector loop is a guarded do-while (see lanes.ts, "Loop shape").
   const stop2 = p + ((n << 2) & ~31);
-  while (p < stop2) {
+  if (p < stop2) do {
     update<v128, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
     update<v128, Max, Decay, Decoupled, Amsgrad>(16, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
     p += 32; g += 32; m += 32; v += 32; vmax += 32;
-  }
+  } while (p < stop2);
   while (p < end) {
     update<f32, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
     p += 4; g += 4; m += 4; v += 4; vmax += 4;

@@ -48,19 +48,20 @@ function run<Max, Decay, Centered, Momentum, EpsInSqrt>(
   // overlap them, measured 5% faster; the plain variants gain nothing from it. What is left
   // after the last whole iteration goes to the scalar loop, so that each variant has one vector
   // loop (a single-vector loop for the remainder would add a quarter to the module's size).
+  // Vector loops are guarded do-whiles: see lanes.ts, "Loop shape".
   if (on<Centered>() || on<Momentum>()) {
     const stop2 = p + ((n << 2) & ~31);
-    while (p < stop2) {
+    if (p < stop2) do {
       update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
       update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(16, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
       p += 32; g += 32; sq += 32; ga += 32; buf += 32;
-    }
+    } while (p < stop2);
   } else {
     const stop = p + ((n << 2) & ~15);
-    while (p < stop) {
+    if (p < stop) do {
       update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
       p += 16; g += 16; sq += 16; ga += 16; buf += 16;
-    }
+    } while (p < stop);
   }
   while (p < end) {
     update<f32, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, A, B, E, W, M, L);

@@ -25,17 +25,18 @@ function run<Max, Decay, Momentum, Nesterov, FirstStep>(
   const vW = splat<v128>(W), vM = splat<v128>(M), vD = splat<v128>(D), vL = splat<v128>(L);
   const end = p + (n << 2);
   // Four vectors per iteration: the update is a few adds and multiplies, so V8's per-iteration
-  // cost (pointer moves, interrupt check) would otherwise dominate it; at 1e4-1e6 elements this
-  // measured 1.20-1.51x -> 1.00-1.22x the time of the C build. The last 0-15 elements take the
-  // scalar loop (see rmsprop.ts).
+  // cost (pointer moves, interrupt check) would otherwise dominate it. Momentum SGD at 1e4-1e6
+  // elements measured 1.1-1.4x -> 0.9-1.2x the time of the C build (two vectors: 1.1-1.3x).
+  // The last 0-15 elements take the scalar loop (see rmsprop.ts); the vector loop is a guarded
+  // do-while (see lanes.ts, "Loop shape").
   const stop4 = p + ((n << 2) & ~63);
-  while (p < stop4) {
+  if (p < stop4) do {
     update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(0, p, g, buf, vW, vM, vD, vL);
     update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(16, p, g, buf, vW, vM, vD, vL);
     update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(32, p, g, buf, vW, vM, vD, vL);
     update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(48, p, g, buf, vW, vM, vD, vL);
     p += 64; g += 64; buf += 64;
-  }
+  } while (p < stop4);
   while (p < end) {
     update<f32, Max, Decay, Momentum, Nesterov, FirstStep>(0, p, g, buf, W, M, D, L);
     p += 4; g += 4; buf += 4;

@@ -8,13 +8,23 @@
 //   npm run build && node bench/kernels-quick.mjs [--rounds N]
 //
 // Each implementation is timed once per round in a rotating order; a figure is the median of
-// the round medians, in ns per element for one step.
-import { execFileSync } from "node:child_process";
+// the round medians, in ns per element for one step. The wasm rows run under `--no-liftoff`
+// (the script restarts itself with it): V8 first runs wasm through its baseline compiler and
+// recompiles busy functions with its optimising one in the background, which on a loaded
+// machine took longer than whole timings here (Adam read 1.0x or 1.3x the C time from one run
+// to the next). The flag gives the optimised code, the code every kernel ends up running, from
+// the first call.
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ADAM_SGD_KERNELS, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { batchFor, time } from "./measure.mjs";
 import { buildNative, runNative } from "./native.mjs";
+
+if (!process.execArgv.includes("--no-liftoff")) {
+  const args = ["--no-liftoff", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
+  process.exit(spawnSync(process.execPath, args, { stdio: "inherit" }).status ?? 1);
+}
 
 const SIZES = [1e4, 1e5, 1e6];
 const roundsArg = process.argv.indexOf("--rounds");
