@@ -33,17 +33,14 @@ function run<Max, Decay, Decoupled, Amsgrad>(
   const vB1 = splat<v128>(B1), vC1 = splat<v128>(C1), vB2 = splat<v128>(B2), vC2 = splat<v128>(C2);
   const vS = splat<v128>(S), vE = splat<v128>(E), vW = splat<v128>(W), vL = splat<v128>(L), vK = splat<v128>(K);
   const end = p + (n << 2);
-  // Two vectors per iteration: V8 spends about a dozen instructions per iteration on pointer
-  // moves and its interrupt check, and the sqrt-div-div chain is long. AdamW at 1e4 elements
-  // measured 1.35-1.42x -> 1.02-1.07x the time of the C build (plain Adam stays at 1.01-1.02x
-  // either way; four vectors gained nothing). The last 0-7 elements take the scalar loop
-  // (see rmsprop.ts); the vector loop is a guarded do-while (see lanes.ts, "Loop shape").
-  const stop2 = p + ((n << 2) & ~31);
-  if (p < stop2) do {
+  // One vector per iteration: the loop is bound by the divide/square-root unit (a root and two
+  // divisions per vector), which hides V8's per-iteration cost; two vectors per iteration
+  // measured within 1-2% of it. The vector loop is a guarded do-while (see lanes.ts, "Loop shape").
+  const stop = p + ((n << 2) & ~15);
+  if (p < stop) do {
     update<v128, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
-    update<v128, Max, Decay, Decoupled, Amsgrad>(16, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
-    p += 32; g += 32; m += 32; v += 32; vmax += 32;
-  } while (p < stop2);
+    p += 16; g += 16; m += 16; v += 16; vmax += 16;
+  } while (p < stop);
   while (p < end) {
     update<f32, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
     p += 4; g += 4; m += 4; v += 4; vmax += 4;

@@ -26,9 +26,9 @@ function run<Max, Decay, Momentum, Nesterov, FirstStep>(
   const end = p + (n << 2);
   // Four vectors per iteration: the update is a few adds and multiplies, so V8's per-iteration
   // cost (pointer moves, interrupt check) would otherwise dominate it. Momentum SGD at 1e4-1e6
-  // elements measured 1.1-1.4x -> 0.9-1.2x the time of the C build (two vectors: 1.1-1.3x).
-  // The last 0-15 elements take the scalar loop (see rmsprop.ts); the vector loop is a guarded
-  // do-while (see lanes.ts, "Loop shape").
+  // elements measured 1.1-1.4x the time of the C build with one or two vectors, 0.85-1.0x
+  // with four. The last 0-15 elements take the scalar loop (see rmsprop.ts); the vector loop
+  // is a guarded do-while (see lanes.ts, "Loop shape").
   const stop4 = p + ((n << 2) & ~63);
   if (p < stop4) do {
     update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(0, p, g, buf, vW, vM, vD, vL);
