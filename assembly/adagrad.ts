@@ -1,48 +1,59 @@
 // Adagrad update (PyTorch `_single_tensor_adagrad`), in the float32 operation order of
 // FORMULAS.md. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, div, mul, neg, splat, sqrt } from "./lanes";
+import { EPS_IN_SQRT, MAXIMIZE, Off, On, on, WEIGHT_DECAY } from "./options";
 
-// Option bits of `flags`; each combination is its own specialised loop.
-export const ADAGRAD_MAXIMIZE: u32 = 1;
-export const ADAGRAD_WEIGHT_DECAY: u32 = 2;
-
-@inline function update<T>(
-  i: usize, p: usize, g: usize, sum: usize,
-  E: T, W: T, C: T, maximize: bool, decay: bool,
+@inline function update<T, Max, Decay, EpsInSqrt>(
+  i: usize, p: usize, g: usize, sum: usize, E: T, W: T, C: T,
 ): void {
   let pv = load<T>(p + i);
   let gv = load<T>(g + i);
-  if (maximize) gv = neg<T>(gv);
-  if (decay) gv = add<T>(gv, mul<T>(W, pv));
+  if (on<Max>()) gv = neg<T>(gv);
+  if (on<Decay>()) gv = add<T>(gv, mul<T>(W, pv));
   const sv = add<T>(load<T>(sum + i), mul<T>(gv, gv));
   store<T>(sum + i, sv);
-  const std = add<T>(sqrt<T>(sv), E);
+  const std = on<EpsInSqrt>() ? sqrt<T>(add<T>(sv, E)) : add<T>(sqrt<T>(sv), E);
   store<T>(p + i, add<T>(pv, div<T>(mul<T>(C, gv), std)));
 }
 
-@inline function run(
+function run<Max, Decay, EpsInSqrt>(
   n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
-  maximize: bool, decay: bool,
 ): void {
   const end = n << 2;
   const body = end & ~15;
   const vE = splat<v128>(E), vW = splat<v128>(W), vC = splat<v128>(C);
   let i: usize = 0;
-  for (; i < body; i += 16) update<v128>(i, p, g, sum, vE, vW, vC, maximize, decay);
-  for (; i < end; i += 4) update<f32>(i, p, g, sum, E, W, C, maximize, decay);
+  // A guarded do-while: see lanes.ts, "Loop shape".
+  if (i < body) do {
+    update<v128, Max, Decay, EpsInSqrt>(i, p, g, sum, vE, vW, vC);
+    i += 16;
+  } while (i < body);
+  for (; i < end; i += 4) update<f32, Max, Decay, EpsInSqrt>(i, p, g, sum, E, W, C);
 }
 
 /**
  * Adagrad step over `n` elements. Constants, each a float32 of a double computed by the
  * caller: E = eps, W = weight_decay, C = -lr / (1 + (step - 1) * lr_decay).
+ * EPS_IN_SQRT adds E under the square root instead of after it.
  */
 export function adagrad(
   flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
 ): void {
-  switch (flags & 3) {
-    case 0: run(n, p, g, sum, E, W, C, false, false); break;
-    case 1: run(n, p, g, sum, E, W, C, true, false); break;
-    case 2: run(n, p, g, sum, E, W, C, false, true); break;
-    default: run(n, p, g, sum, E, W, C, true, true); break;
-  }
+  if (flags & MAXIMIZE) withDecay<On>(flags, n, p, g, sum, E, W, C);
+  else withDecay<Off>(flags, n, p, g, sum, E, W, C);
+}
+
+// The option chain (see options.ts).
+@inline function withDecay<Max>(
+  flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
+): void {
+  if (flags & WEIGHT_DECAY) withEpsInSqrt<Max, On>(flags, n, p, g, sum, E, W, C);
+  else withEpsInSqrt<Max, Off>(flags, n, p, g, sum, E, W, C);
+}
+
+@inline function withEpsInSqrt<Max, Decay>(
+  flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
+): void {
+  if (flags & EPS_IN_SQRT) run<Max, Decay, On>(n, p, g, sum, E, W, C);
+  else run<Max, Decay, Off>(n, p, g, sum, E, W, C);
 }

@@ -2,6 +2,8 @@
 // buffers at byte offsets in linear memory, which the host owns and grows; they never allocate.
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
+export { sgd } from "./sgd";
+export { adam } from "./adam";
 export { allFinite } from "./finite";
 export { l2Norm, l2NormLanes, maxAbs, scale } from "./clip";
 
@@ -10,5 +12,5 @@ export { l2Norm, l2NormLanes, maxAbs, scale } from "./clip";
  * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
  */
 export function abiVersion(): u32 {
-  return 2;
+  return 3;
 }

@@ -37,3 +37,18 @@
   if (isVector<T>()) return f32x4.neg(a as v128) as T;
   else return (-(a as f32)) as T;
 }
+
+// IEEE-754 2019 maximum: NaN if either input is NaN, and +0 above -0 (the scalar f32.max and
+// JS Math.max agree on both).
+@inline export function max<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.max(a as v128, b as v128) as T;
+  else return Mathf.max(a as f32, b as f32) as T;
+}
+
+// Loop shape. Every kernel's vector loop is written `if (p < stop) do { ... } while (p < stop)`
+// rather than `while (p < stop) { ... }`. V8's optimising compiler moves a pure computation out
+// of a loop only from a block that runs on every pass, and in a while loop the body does not
+// (the exit test comes first): the f32x4.splat of each constant stayed in the loop body, where
+// it was recomputed, with its scalar reloaded from the stack, on every pass. In a do-while the
+// body is the loop's first block, and the splats move out. (AdamW at 1e4-1e5 elements measured
+// up to 1.13x the time of the C build with the while loop, 1.02-1.04x with the do-while.)

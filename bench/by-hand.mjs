@@ -6,7 +6,7 @@
 // ArrayBuffer has been detached (every wasm memory.grow detaches the old buffer), V8 adds a
 // detached-buffer check to every typed-array access in the process, which slowed this loop by
 // 6-18% here. A user's own loop, in a process without simdopt, would not pay that.
-import { flips, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { ADAM_SGD_KERNELS, flips, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { time } from "./measure.mjs";
 
 function rmspropByHand(p, g, s, lr, alpha, eps) {
@@ -40,10 +40,49 @@ function adagradByHand(p, g, s, lr, eps) {
   }
 }
 
+function adamByHand(p, g, m, v, { lr, betas: [b1, b2], eps, step }) {
+  const stepSize = lr / (1 - b1 ** step), root = Math.sqrt(1 - b2 ** step);
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = b1 * m[i] + (1 - b1) * gi;
+    m[i] = mi;
+    const vi = b2 * v[i] + (1 - b2) * gi * gi;
+    v[i] = vi;
+    p[i] -= (stepSize * mi) / (Math.sqrt(vi) / root + eps);
+  }
+}
+
+function adamwByHand(p, g, m, v, { lr, betas: [b1, b2], eps, step, weightDecay }) {
+  const stepSize = lr / (1 - b1 ** step), root = Math.sqrt(1 - b2 ** step), keep = 1 - lr * weightDecay;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = b1 * m[i] + (1 - b1) * gi;
+    m[i] = mi;
+    const vi = b2 * v[i] + (1 - b2) * gi * gi;
+    v[i] = vi;
+    p[i] = p[i] * keep - (stepSize * mi) / (Math.sqrt(vi) / root + eps);
+  }
+}
+
+function sgdMomentumByHand(p, g, buf, { lr, momentum, dampening }) {
+  for (let i = 0; i < p.length; i++) {
+    const b = momentum * buf[i] + (1 - dampening) * g[i];
+    buf[i] = b;
+    p[i] -= lr * b;
+  }
+}
+
 export function setupByHand(kernel, n) {
   const p = fill(new Float32Array(n), PARAM_SEED);
   const g = fill(new Float32Array(n), GRAD_SEED);
   const s = new Float32Array(n);
+  if (kernel in ADAM_SGD_KERNELS) {
+    const options = ADAM_SGD_KERNELS[kernel].options;
+    const a = new Float32Array(n), b = new Float32Array(n);
+    const byHand = { adam: adamByHand, adamw: adamwByHand }[kernel];
+    const step = byHand ? () => byHand(p, g, a, b, options) : () => sgdMomentumByHand(p, g, a, options);
+    return { step, flip: () => {} };
+  }
   const { lr, alpha, eps, momentum } = KERNELS[kernel].options;
   let step;
   if (kernel === "rmsprop") step = () => rmspropByHand(p, g, s, lr, alpha, eps);

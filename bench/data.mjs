@@ -11,6 +11,16 @@ export const KERNELS = {
   adagrad: { label: "Adagrad", options: { lr: 1e-3, eps: 1e-10 } },
 };
 
+/**
+ * Adam, AdamW and SGD with momentum, as bench/kernels-quick.mjs times them: Adam at its 10th
+ * step, SGD after its first (the C harness repeats these).
+ */
+export const ADAM_SGD_KERNELS = {
+  adam: { label: "Adam", options: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, step: 10 } },
+  adamw: { label: "AdamW", options: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, step: 10 } },
+  "sgd-momentum": { label: "SGD momentum", options: { lr: 0.01, momentum: 0.9, dampening: 0 } },
+};
+
 /** Fills `x` with the LCG sequence of `seed` (the C harness's `fill`). */
 export function fill(x, seed) {
   let s = seed >>> 0;

@@ -1,18 +1,38 @@
 import type { Heap } from "./heap.js";
 
-/** Option bits shared with the kernels in assembly/ (same values there). */
+// Option bits of every kernel's `flags`: one bit space for all kernels (assembly/options.ts
+// holds the same values). A kernel ignores the bits it does not take.
+/** Maximise: the gradient's sign flips first. */
 export const MAXIMIZE = 1;
+/** L2 weight decay added to the gradient: g = g + W·p (the parameter before any other change). */
 export const WEIGHT_DECAY = 2;
+/** RMSprop: divide by the centered variance, keeping a running mean gradient. */
 export const CENTERED = 4;
+/** RMSprop and SGD: keep a momentum buffer. */
 export const MOMENTUM = 8;
+/** RMSprop and Adagrad: eps under the square root, sqrt(v + eps), instead of sqrt(v) + eps. */
+export const EPS_IN_SQRT = 16;
+/** SGD with MOMENTUM: Nesterov momentum. */
+export const NESTEROV = 32;
+/** SGD with MOMENTUM: the buffer starts as a copy of the gradient (torch's first step). */
+export const FIRST_STEP = 64;
+/** Adam: divide by the running maximum of v. */
+export const AMSGRAD = 128;
+/** Adam: decoupled weight decay (AdamW), p = p·K before the update. */
+export const DECOUPLED_DECAY = 256;
 
 /**
  * An update kernel as both backends have it: the wasm export's name, and the exact JS version,
  * which takes the heap's current Float32Array and the element index of a scratch block of
- * `JS_SCRATCH_ELEMENTS` it may overwrite, then the wasm kernel's own arguments.
+ * `JS_SCRATCH_ELEMENTS` it may overwrite, then the wasm kernel's own arguments (each family's
+ * kernel documents its arguments in assembly/).
  *
- * Kernel arguments: pointers are byte offsets into the backend's heap, all 4-byte aligned;
- * every buffer holds `n` float32; constants are float32 values; flags are the bits above.
+ * Pointers are byte offsets into the backend's heap: 4-byte aligned (tensors start 16-byte
+ * aligned), every buffer holds `n` float32. The buffer of an option that is off is never
+ * touched, and its pointer may be 0. Constants are float32 values: the caller does the
+ * hyperparameter arithmetic in double and rounds once (`Math.fround`). Each kernel runs one
+ * specialised loop per combination of its flags, in the float32 operation order of
+ * test/fixtures/FORMULAS.md and FORMULAS-2.md; every backend gives the same bits.
  */
 export interface FamilyKernel<J extends JsKernel> {
   readonly wasm: string;

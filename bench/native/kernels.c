@@ -1,4 +1,5 @@
-// The simdopt kernels in C, in the float32 operation order of test/fixtures/FORMULAS.md, for
+// The simdopt kernels in C, in the float32 operation order of test/fixtures/FORMULAS.md and
+// FORMULAS-2.md, for
 // the native rows of the benchmark. Written as plain loops and left to the compiler's
 // auto-vectoriser; built with -ffp-contract=off (no fused multiply-add, so the results are the
 // same bits as the wasm kernel) and -fno-math-errno (so sqrtf is one instruction: IEEE sqrt is
@@ -42,5 +43,44 @@ void adagrad_plain(size_t n, float *restrict p, const float *restrict g, float *
     sum[i] = sv;
     const float std = sqrtf(sv) + E;
     p[i] = p[i] + (C * gv) / std;
+  }
+}
+
+// S = sqrt(1 - beta2^step) and L = -lr / (1 - beta1^step): the division by S stays a true
+// division, as in torch (and the wasm kernel).
+void adam(size_t n, float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+          float B1, float C1, float B2, float C2, float S, float E, float L) {
+  for (size_t i = 0; i < n; i++) {
+    const float gv = g[i];
+    const float mv = m[i] * B1 + C1 * gv;
+    m[i] = mv;
+    const float vv = v[i] * B2 + (C2 * gv) * gv;
+    v[i] = vv;
+    const float denom = sqrtf(vv) / S + E;
+    p[i] = p[i] + (L * mv) / denom;
+  }
+}
+
+// Adam with decoupled weight decay (AdamW): K = 1 - lr * weight_decay scales p first.
+void adamw(size_t n, float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+           float B1, float C1, float B2, float C2, float S, float E, float L, float K) {
+  for (size_t i = 0; i < n; i++) {
+    const float gv = g[i];
+    const float mv = m[i] * B1 + C1 * gv;
+    m[i] = mv;
+    const float vv = v[i] * B2 + (C2 * gv) * gv;
+    v[i] = vv;
+    const float denom = sqrtf(vv) / S + E;
+    p[i] = p[i] * K + (L * mv) / denom;
+  }
+}
+
+// SGD with momentum after its first step: D = 1 - dampening, L = -lr.
+void sgd_momentum(size_t n, float *restrict p, const float *restrict g, float *restrict buf,
+                  float M, float D, float L) {
+  for (size_t i = 0; i < n; i++) {
+    const float bv = buf[i] * M + D * g[i];
+    buf[i] = bv;
+    p[i] = p[i] + L * bv;
   }
 }

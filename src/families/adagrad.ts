@@ -1,4 +1,4 @@
-import { MAXIMIZE, WEIGHT_DECAY } from "../backend.js";
+import { EPS_IN_SQRT, MAXIMIZE, WEIGHT_DECAY } from "../backend.js";
 import { defineFamily } from "../family.js";
 import { adagradJs } from "../js/adagrad.js";
 import type { ParamsInput } from "../groups.js";
@@ -19,6 +19,11 @@ export interface AdagradOptions {
   eps?: number;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize?: boolean;
+  /**
+   * Put eps under the root, sqrt(G + eps), as Keras and TF.js do, instead of PyTorch's
+   * sqrt(G) + eps. Not a PyTorch option (saved as `eps_in_sqrt`). Default false (PyTorch).
+   */
+  epsInSqrt?: boolean;
 }
 
 const f = Math.fround;
@@ -35,9 +40,10 @@ const ADAGRAD = defineFamily<AdagradOptions, typeof adagradJs>({
     initialAccumulatorValue: num("initial_accumulator_value", 0),
     eps: num("eps", 1e-10),
     maximize: bool("maximize"),
+    epsInSqrt: bool("eps_in_sqrt"),
   } satisfies OptionSpecs<AdagradOptions>,
   slots: [{ name: "sum", init: (o) => f(o.initialAccumulatorValue) }],
-  flags: (o) => (o.maximize ? MAXIMIZE : 0) | (o.weightDecay !== 0 ? WEIGHT_DECAY : 0),
+  flags: (o) => (o.maximize ? MAXIMIZE : 0) | (o.weightDecay !== 0 ? WEIGHT_DECAY : 0) | (o.epsInSqrt ? EPS_IN_SQRT : 0),
   kernel: { wasm: "adagrad", js: adagradJs },
   run: (k, o, c) => {
     // In double, then rounded once, as PyTorch does (FORMULAS.md, Adagrad step 4).

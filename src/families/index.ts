@@ -3,3 +3,6 @@
 // and one line here.
 export * from "./rmsprop.js";
 export * from "./adagrad.js";
+export * from "./sgd.js";
+export * from "./adam.js";
+export * from "./adamw.js";

@@ -1,4 +1,4 @@
-import { CENTERED, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
+import { CENTERED, EPS_IN_SQRT, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
 import { defineFamily } from "../family.js";
 import { rmspropJs } from "../js/rmsprop.js";
 import type { ParamsInput } from "../groups.js";
@@ -21,6 +21,12 @@ export interface RMSpropOptions {
   centered?: boolean;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize?: boolean;
+  /**
+   * Put eps under the root, sqrt(v + eps), as the original RMSprop lecture, Keras, TF.js and
+   * Optax's default do, instead of PyTorch's sqrt(v) + eps. Not a PyTorch option (saved as
+   * `eps_in_sqrt`). Default false (PyTorch).
+   */
+  epsInSqrt?: boolean;
 }
 
 const f = Math.fround;
@@ -38,6 +44,7 @@ const RMSPROP = defineFamily<RMSpropOptions, typeof rmspropJs>({
     momentum: num("momentum", 0),
     centered: bool("centered"),
     maximize: bool("maximize"),
+    epsInSqrt: bool("eps_in_sqrt"),
   } satisfies OptionSpecs<RMSpropOptions>,
   slots: [
     { name: "square_avg" },
@@ -45,7 +52,7 @@ const RMSPROP = defineFamily<RMSpropOptions, typeof rmspropJs>({
     { name: "momentum_buffer", when: (o) => o.momentum > 0, flag: MOMENTUM },
     { name: "grad_avg", when: (o) => o.centered, flag: CENTERED },
   ],
-  flags: (o) => (o.maximize ? MAXIMIZE : 0) | (o.weightDecay !== 0 ? WEIGHT_DECAY : 0),
+  flags: (o) => (o.maximize ? MAXIMIZE : 0) | (o.weightDecay !== 0 ? WEIGHT_DECAY : 0) | (o.epsInSqrt ? EPS_IN_SQRT : 0),
   kernel: { wasm: "rmsprop", js: rmspropJs },
   run: (k, o, c) => {
     const s = c.s;

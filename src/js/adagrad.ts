@@ -1,16 +1,27 @@
 // Adagrad in plain JS, every operation rounded to float32 in the order of FORMULAS.md (see
 // js/rmsprop.ts for why Math.fround per operation is exact).
+import { EPS_IN_SQRT } from "../backend.js";
 import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
 const f = Math.fround;
 
-function update(x: Float32Array, n: number, p: number, g: number, sum: number, E: number, C: number): void {
-  for (let i = 0; i < n; i++) {
-    const gv = x[g + i]!;
-    const sv = f(x[sum + i]! + f(gv * gv));
-    x[sum + i] = sv;
-    x[p + i] = x[p + i]! + f(f(C * gv) / f(f(Math.sqrt(sv)) + E));
+// One loop per variant; maximize and weight decay arrive folded into the gradient (grad.ts).
+function update(x: Float32Array, flags: number, n: number, p: number, g: number, sum: number, E: number, C: number): void {
+  if (flags & EPS_IN_SQRT) {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(x[sum + i]! + f(gv * gv));
+      x[sum + i] = sv;
+      x[p + i] = x[p + i]! + f(f(C * gv) / f(Math.sqrt(f(sv + E))));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(x[sum + i]! + f(gv * gv));
+      x[sum + i] = sv;
+      x[p + i] = x[p + i]! + f(f(C * gv) / f(f(Math.sqrt(sv)) + E));
+    }
   }
 }
 
@@ -20,10 +31,10 @@ export function adagradJs(
   E: number, W: number, C: number,
 ): void {
   p = index(p); g = index(g); sum = index(sum);
-  if (!changesGrad(flags)) return update(x, n, p, g, sum, E, C);
+  if (!changesGrad(flags)) return update(x, flags, n, p, g, sum, E, C);
   for (let s = 0; s < n; s += BLOCK) {
     const m = Math.min(BLOCK, n - s);
     effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
-    update(x, m, p + s, scratch, sum + s, E, C);
+    update(x, flags, m, p + s, scratch, sum + s, E, C);
   }
 }

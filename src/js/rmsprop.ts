@@ -2,7 +2,7 @@
 // FORMULAS.md: the same bits as the wasm kernel. A double result of one + - * / or sqrt on
 // float32 inputs rounds to the correctly rounded float32, so Math.fround after each
 // operation is exact single-precision arithmetic. Stores into a Float32Array round too.
-import { CENTERED, MOMENTUM } from "../backend.js";
+import { CENTERED, EPS_IN_SQRT, MOMENTUM } from "../backend.js";
 import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
@@ -15,6 +15,7 @@ function rmspropPlainJs(
   x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
   A: number, B: number, E: number, M: number, L: number,
 ): void {
+  if (flags & EPS_IN_SQRT) return rmspropEpsInSqrtJs(x, flags, n, p, g, sq, ga, buf, A, B, E, M, L);
   if (flags & CENTERED) {
     if (flags & MOMENTUM) {
       centeredMomentumDefault(x, n, p, g, sq, ga, buf, A, B, E, M, L);
@@ -45,6 +46,55 @@ function rmspropPlainJs(
       const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
       x[sq + i] = sv;
       x[p + i] = x[p + i]! + f(f(L * gv) / f(f(Math.sqrt(sv)) + E));
+    }
+  }
+}
+
+// The same four variants with eps under the square root: avg = sqrt(r(variance + E)).
+function rmspropEpsInSqrtJs(
+  x: Float32Array, flags: number, n: number, p: number, g: number, sq: number, ga: number, buf: number,
+  A: number, B: number, E: number, M: number, L: number,
+): void {
+  if (flags & CENTERED) {
+    if (flags & MOMENTUM) {
+      for (let i = 0; i < n; i++) {
+        const gv = x[g + i]!;
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(Math.sqrt(f(f(sv - f(av * av)) + E)));
+        const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+        x[buf + i] = bv;
+        x[p + i] = x[p + i]! + f(L * bv);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const gv = x[g + i]!;
+        const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+        x[sq + i] = sv;
+        const av = f(f(x[ga + i]! * A) + f(B * gv));
+        x[ga + i] = av;
+        const avg = f(Math.sqrt(f(f(sv - f(av * av)) + E)));
+        x[p + i] = x[p + i]! + f(f(L * gv) / avg);
+      }
+    }
+  } else if (flags & MOMENTUM) {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      const avg = f(Math.sqrt(f(sv + E)));
+      const bv = f(f(x[buf + i]! * M) + f(gv / avg));
+      x[buf + i] = bv;
+      x[p + i] = x[p + i]! + f(L * bv);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const gv = x[g + i]!;
+      const sv = f(f(x[sq + i]! * A) + f(f(B * gv) * gv));
+      x[sq + i] = sv;
+      x[p + i] = x[p + i]! + f(f(L * gv) / f(Math.sqrt(f(sv + E))));
     }
   }
 }

@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 2;
+const KERNEL_ABI = 3;
 
 function backendFrom(instance: WebAssembly.Instance): Backend {
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number } & Record<string, unknown>;

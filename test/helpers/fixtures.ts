@@ -3,16 +3,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const FIXTURE_DIR = join(import.meta.dirname, "..", "fixtures", "torch");
+/** Round 2's dense trajectories (SGD, Adam, AdamW), same schema. */
+export const DENSE_FIXTURE_DIR = join(import.meta.dirname, "..", "fixtures", "torch-round2", "dense");
 
 type F32 = { b64: string };
-type StateJson = Record<string, F32 | number>;
+type StateJson = Record<string, F32 | number | null>;
 
 export interface Fixture {
   id: string;
   /** PyTorch's class name, which is also simdopt's. */
   optimizer: string;
-  tags: string[];
-  hyperparameters: Record<string, number | boolean>;
+  tags?: string[];
+  hyperparameters: Record<string, number | boolean | number[]>;
   n: number;
   num_steps: number;
   initial: { params: F32; state: StateJson };
@@ -34,6 +36,25 @@ export function loadFixture(file: string): Fixture {
   return JSON.parse(readFileSync(join(FIXTURE_DIR, file), "utf8"));
 }
 
+/** A round-2 dense fixture. A state buffer torch has not created (`None`) is null. */
+export interface DenseFixture {
+  id: string;
+  optimizer: "SGD" | "Adam" | "AdamW";
+  hyperparameters: Record<string, number | boolean | number[]>;
+  n: number;
+  num_steps: number;
+  initial: { params: F32; state: Record<string, F32 | number | null> };
+  steps: Array<{ step: number; grad: F32; params: F32; state: Record<string, F32 | number | null> }>;
+}
+
+export function denseFixtureIndex(): Array<{ file: string; sha256: string }> {
+  return JSON.parse(readFileSync(join(DENSE_FIXTURE_DIR, "index.json"), "utf8")).fixtures;
+}
+
+export function loadDenseFixture(file: string): DenseFixture {
+  return JSON.parse(readFileSync(join(DENSE_FIXTURE_DIR, file), "utf8"));
+}
+
 export function decodeF32(a: F32): Float32Array {
   const buf = Buffer.from(a.b64, "base64");
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
@@ -46,8 +67,8 @@ const CAMEL: Record<string, string> = {
 };
 
 /** The fixture's hyperparameters as simdopt options. */
-export function optionsOf(fx: Fixture): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
+export function optionsOf(fx: Fixture): Record<string, number | boolean | number[]> {
+  const out: Record<string, number | boolean | number[]> = {};
   for (const [k, v] of Object.entries(fx.hyperparameters)) out[CAMEL[k] ?? k] = v;
   return out;
 }
