@@ -3,6 +3,7 @@
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
 export { allFinite } from "./finite";
+export * from "./tfjs";
 
 /**
  * Version of the calling convention above (argument order, flag bits, constants). The host
