@@ -27,6 +27,7 @@ export class SimdoptAdagrad extends TfjsOptimizer<TfjsAdagradValues> {
     this.#values = { learningRate: 0, initialAccumulatorValue: 0, epsilon: 0 };
   }
 
+  /** @internal */
   protected values(): TfjsAdagradValues {
     const v = this.#values;
     v.learningRate = this.learningRate;

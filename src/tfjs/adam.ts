@@ -39,6 +39,7 @@ export class SimdoptAdam extends TfjsOptimizer<TfjsAdamValues> {
     this.#values = { learningRate: 0, beta1: 0, beta2: 0, epsilon: 0, accBeta1: 0, accBeta2: 0 };
   }
 
+  /** @internal */
   protected values(): TfjsAdamValues {
     const v = this.#values;
     v.learningRate = this.learningRate;
@@ -50,11 +51,13 @@ export class SimdoptAdam extends TfjsOptimizer<TfjsAdamValues> {
     return v;
   }
 
+  /** @internal */
   protected override afterStep(): void {
     this.#accBeta1 = f(this.#accBeta1 * f(this.beta1));
     this.#accBeta2 = f(this.#accBeta2 * f(this.beta2));
   }
 
+  /** @internal */
   protected override afterSetWeights(): void {
     // TF.js recomputes the powers with its pow op: float32 of Math.pow on float32 operands.
     const t = f(this.iterations + 1);

@@ -40,6 +40,7 @@ export class SimdoptMomentum extends TfjsOptimizer<TfjsMomentumValues> {
     this.momentum = finite("momentum.setMomentum: momentum", momentum);
   }
 
+  /** @internal */
   protected values(): TfjsMomentumValues {
     this.#values.useNesterov = this.useNesterov;
     return this.#values;

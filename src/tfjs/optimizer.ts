@@ -45,13 +45,13 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
     this.#family = family;
   }
 
-  /** The constants of the next step, from the optimizer's fields. */
+  /** @internal The constants of the next step, from the optimizer's fields. */
   protected abstract values(): Values<O>;
 
-  /** Runs after every applyGradients, stepped or not (Adam advances its powers of beta here). */
+  /** @internal Runs after every applyGradients, stepped or not (Adam advances its powers of beta here). */
   protected afterStep(): void {}
 
-  /** Runs after setWeights has restored the iteration count. */
+  /** @internal Runs after setWeights has restored the iteration count. */
   protected afterSetWeights(): void {}
 
   /**

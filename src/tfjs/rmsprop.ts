@@ -34,6 +34,7 @@ export class SimdoptRMSProp extends TfjsOptimizer<TfjsRmspropValues> {
     this.#values = { learningRate: 0, decay: 0, momentum: 0, epsilon: 0, centered: false };
   }
 
+  /** @internal */
   protected values(): TfjsRmspropValues {
     const v = this.#values;
     v.learningRate = this.learningRate;

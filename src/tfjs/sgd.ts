@@ -27,6 +27,7 @@ export class SimdoptSGD extends TfjsOptimizer<TfjsSgdValues> {
     this.learningRate = this.#values.learningRate = finite("sgd.setLearningRate: learningRate", learningRate);
   }
 
+  /** @internal */
   protected values(): TfjsSgdValues {
     return this.#values;
   }
