@@ -120,26 +120,16 @@ export class VariableMemory<O> {
     this.adopt(blocks, total, entries);
   }
 
-  writeParam(i: number, data: Float32Array): void {
-    const e = this.entries[i]!;
-    this.backend.heap.view(this.params + e.rel * 4, e.length).set(data);
-  }
-
-  writeGrad(i: number, data: Float32Array): void {
-    const e = this.entries[i]!;
-    this.backend.heap.view(this.grads + e.rel * 4, e.length).set(data);
-  }
-
-  /** Entry i's values: a view of simdopt memory, valid until memory next grows or changes. */
+  /** Entry i's values: a view of simdopt memory, valid until memory next grows. */
   paramView(i: number): Float32Array {
     const e = this.entries[i]!;
     return this.backend.heap.view(this.params + e.rel * 4, e.length);
   }
 
-  /** Entry i's values, copied into a new array. */
-  paramCopy(i: number): Float32Array {
+  /** Entry i's gradient: a view of simdopt memory, valid until memory next grows. */
+  gradView(i: number): Float32Array {
     const e = this.entries[i]!;
-    return this.backend.heap.copyOutNew(this.params + e.rel * 4, e.length);
+    return this.backend.heap.view(this.grads + e.rel * 4, e.length);
   }
 
   /** Slot kind k of entry i, copied into a new array; undefined when that kind does not exist. */

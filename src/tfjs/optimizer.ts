@@ -2,12 +2,11 @@
 // memory (memory.ts) and whose step is one simdopt kernel call. Each subclass names its family
 // and reads its constants from its fields before every step, as TF.js's optimizers do.
 //
-// A step moves each variable's data at most once in each direction: its gradient and (unless
-// it still holds our last result) its values are copied into simdopt memory, and the new
-// values go back as one tensor per variable, given to it with `assign`.
+// A step moves each variable's data at most once in each direction (transfer.ts): its gradient
+// and (unless it still holds our last result) its values are copied into simdopt memory, and
+// the new values go back as one tensor per variable, given to it with `assign`.
 import {
   engine,
-  getBackend,
   Optimizer,
   tensor,
   variable,
@@ -19,6 +18,7 @@ import { slotWanted, type Family, type Values } from "../family.js";
 import { show } from "../options.js";
 import { currentBackend } from "../runtime.js";
 import { VariableMemory, type EntrySpec } from "./memory.js";
+import { Transfer } from "./transfer.js";
 
 /** TF.js's NamedTensor (not exported from its root): a tensor with its name. */
 export interface NamedTensor {
@@ -38,6 +38,7 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
   readonly #vars: Variable[] = [];
   readonly #grads: Array<Tensor | null> = [];
   readonly #stepped: boolean[] = [];
+  readonly #transfer = new Transfer();
 
   /** @internal */
   protected constructor(family: Family<O>) {
@@ -229,6 +230,8 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
     memory.extend(added, values);
     // Everything is checked and allocated: from here on nothing throws.
     const all = memory.entries;
+    const transfer = this.#transfer;
+    transfer.refresh();
     const stepped = this.#stepped;
     stepped.length = all.length;
     let everyEntry = n === all.length;
@@ -240,17 +243,14 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
         continue;
       }
       const v = vars[i]!;
-      if (v.dataId !== all[i]!.written) memory.writeParam(i, v.dataSync() as Float32Array);
-      memory.writeGrad(i, g.dataSync() as Float32Array);
+      if (v.dataId !== all[i]!.written) transfer.read(v, memory.paramView(i));
+      transfer.read(g, memory.gradView(i));
     }
     memory.step(values, this.iterations + 1, everyEntry ? undefined : stepped);
-    // A backend that copies on write (wasm) can take a view of simdopt memory; the others keep
-    // the array they are given, so they get a copy.
-    const copies = getBackend() === "wasm";
     for (let i = 0; i < all.length; i++) {
       if (!stepped[i]) continue;
       const v = vars[i]!;
-      const t = tensor(copies ? memory.paramView(i) : memory.paramCopy(i), v.shape, "float32");
+      const t = transfer.write(memory.paramView(i), v.shape);
       v.assign(t);
       t.dispose();
       all[i]!.written = v.dataId;
