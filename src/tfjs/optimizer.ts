@@ -26,8 +26,6 @@ export interface NamedTensor {
   tensor: Tensor;
 }
 
-type AnyTensor = Tensor & { isDisposed: boolean };
-
 export abstract class TfjsOptimizer<O> extends Optimizer {
   readonly #family: Family<O>;
   #memory: VariableMemory<O> | undefined;
@@ -170,12 +168,10 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
     if (this.#disposed) throw new Error(`${where}: the optimizer was disposed; create a new one`);
   }
 
-  /** Fills #vars and #grads from the argument, checking everything; returns the count. */
+  /** Fills #vars and #grads from the argument, checking everything; returns the count. The caller empties them. */
   #readGradients(vg: NamedTensorMap | NamedTensor[], where: string): number {
     const vars = this.#vars;
     const grads = this.#grads;
-    vars.length = 0;
-    grads.length = 0;
     if (typeof vg !== "object" || vg === null) {
       throw new TypeError(`${where}: variableGradients must be a map of variable names to gradients or an array of { name, tensor }, got ${show(vg)}`);
     }
@@ -187,22 +183,16 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
       const twice = names.find((x, i) => names.indexOf(x) !== i)!;
       throw new TypeError(`${where}: variable ${JSON.stringify(twice)} appears twice in variableGradients`);
     }
-    try {
-      names.forEach((name, i) => {
-        const at = list ? `${where}: variableGradients[${i}]` : `${where}: variableGradients[${JSON.stringify(name)}]`;
-        const v = registered[name];
-        if (v === undefined) throw new TypeError(`${at}: no variable is named ${JSON.stringify(name)}`);
-        if (v.dtype !== "float32") throw new TypeError(`${at}: variable ${JSON.stringify(name)} is ${v.dtype}; optimizers update float32 variables`);
-        if ((v as AnyTensor).isDisposed) throw new Error(`${at}: variable ${JSON.stringify(name)} is disposed`);
-        const g: unknown = list ? (vg as NamedTensor[])[i]!.tensor : (vg as NamedTensorMap)[name];
-        vars.push(v);
-        grads.push(g === null || g === undefined ? null : gradientOf(g, v, at));
-      });
-    } catch (e) {
-      vars.length = 0;
-      grads.length = 0;
-      throw e;
-    }
+    names.forEach((name, i) => {
+      const at = list ? `${where}: variableGradients[${i}]` : `${where}: variableGradients[${JSON.stringify(name)}]`;
+      const v = registered[name];
+      if (v === undefined) throw new TypeError(`${at}: no variable is named ${JSON.stringify(name)}`);
+      if (v.dtype !== "float32") throw new TypeError(`${at}: variable ${JSON.stringify(name)} is ${v.dtype}; optimizers update float32 variables`);
+      if (v.isDisposed) throw new Error(`${at}: variable ${JSON.stringify(name)} is disposed`);
+      const g: unknown = list ? (vg as NamedTensor[])[i]!.tensor : (vg as NamedTensorMap)[name];
+      vars.push(v);
+      grads.push(g === null || g === undefined ? null : gradientOf(g, v, at));
+    });
     return names.length;
   }
 
@@ -261,7 +251,7 @@ export abstract class TfjsOptimizer<O> extends Optimizer {
     const t = tensor(data, shape.slice(), "float32");
     const row = (this.#snapshots[k] ??= []);
     let v = row[j];
-    if (v && !(v as AnyTensor).isDisposed && sameShape(v.shape, shape)) v.assign(t);
+    if (v && !v.isDisposed && sameShape(v.shape, shape)) v.assign(t);
     else {
       v?.dispose();
       v = row[j] = variable(t, false);
@@ -286,7 +276,7 @@ function nameOf(item: unknown, where: string): string {
   return (item as NamedTensor).name;
 }
 
-function isTensor(x: unknown): x is AnyTensor {
+function isTensor(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && typeof (x as Tensor).dataSync === "function" && Array.isArray((x as Tensor).shape);
 }
 
