@@ -3,6 +3,10 @@
 // and gradients, must leave the same bits in every variable after every step and the same
 // optimizer weights (names, order, bits), on both simdopt backends. Gradients include ±0,
 // subnormals, ±Inf and NaN at a low rate (NaN matches any NaN; +0 and -0 differ).
+// Then, per factory: slots by position (variables appearing later, null gradients, shorter
+// lists, memory growth), getWeights/setWeights in both directions with tf.train, minimize,
+// tensor counts, tfjs-layers (model.fit, save and load), arguments and disposal, the built
+// ESM and CommonJS subpaths, and a report against TF.js's wasm backend.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 // tfjs-layers registers TF.js's gradients (minimize, model.fit).
