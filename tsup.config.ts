@@ -19,7 +19,17 @@ export default defineConfig([
   // The default entry (Node, Bun, Deno, browsers, bundlers): the kernels are embedded as base64.
   // stripInternal: members marked @internal (engine hooks shared between modules) stay out of
   // the published types, which then hold the public API only.
-  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: { compilerOptions: { stripInternal: true } } },
+  // simdopt/tfjs is built with it, and code splitting puts what both use (the runtime, memory
+  // and families) in one shared chunk: `init()` from "simdopt" then serves simdopt/tfjs too,
+  // in ESM and in CommonJS alike. TF.js itself is the user's (a peer dependency).
+  {
+    ...common,
+    entry: { index: "src/index.ts", tfjs: "src/tfjs/index.ts" },
+    format: ["esm", "cjs"],
+    splitting: true,
+    external: ["@tensorflow/tfjs-core"],
+    dts: { compilerOptions: { stripInternal: true } },
+  },
   // The workerd entry: imports ./simdopt.wasm as a module, shipped next to it in dist/.
   {
     ...common,

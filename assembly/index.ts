@@ -6,6 +6,7 @@ export { sgd } from "./sgd";
 export { adam } from "./adam";
 export { allFinite } from "./finite";
 export { l2Norm, l2NormLanes, maxAbs, scale } from "./clip";
+export * from "./tfjs";
 
 /**
  * Version of the calling convention above (argument order, flag bits, constants). The host
