@@ -8,22 +8,11 @@ import { CheckpointError, init, ParamStore, type Optimizer } from "../src/index.
 import { families, type Family } from "../src/family.js";
 import type { OptionSpec } from "../src/options.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
+import { rngOf as rng } from "./helpers/random.js";
 import { optimizerClass } from "./helpers/replay.js";
 
 type Options = Record<string, unknown>;
 const FAMILIES = families();
-
-/** A deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
