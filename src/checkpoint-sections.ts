@@ -110,7 +110,7 @@ export function planScheduler(section: SchedulerState | null, scheduler: Schedul
     throw new CheckpointError(`${where}: the checkpoint holds ${section.kind} state; pass that scheduler as ` +
       `options.scheduler to restore it; the optimizer was not changed`);
   }
-  if (section.kind !== scheduler._kind) fail(`the checkpoint holds ${section.kind} state, but options.scheduler is a ${scheduler._kind}`);
+  if (section.kind !== scheduler._kind) fail(`the checkpoint holds ${section.kind} state, not the ${scheduler._kind} state options.scheduler takes`);
   try {
     return scheduler._prepareLoad(section.state, `${where}: the checkpoint's ${section.kind} state`);
   } catch (e) {

@@ -336,7 +336,7 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
     for (let c = 0; c < len; c++) name += String.fromCharCode(bytes[o++]!);
     const size = dv.getUint32(o, true); o += 4;
     if (size > SCHEDULER_MAX_BYTES) fail(`the scheduler section claims ${size} bytes; a checkpoint holds at most ${SCHEDULER_MAX_BYTES}`);
-    need(size, `the scheduler's state (${size} bytes)`);
+    need(size, "the scheduler's state");
     const state = decodeValue(bytes, o, o + size, (why) => fail(`the scheduler's state is malformed: ${why}`));
     o += size;
     scheduler = { kind: name, state };

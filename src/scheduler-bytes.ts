@@ -53,7 +53,7 @@ export function encodeValue(v: unknown, where: string): Uint8Array {
         put((x as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
       }
     } else {
-      throw new TypeError(`${where}: ${path} is ${show(x)}; a checkpoint holds only null, booleans, numbers, strings, arrays and plain objects`);
+      throw new TypeError(`${where}: ${path} is ${typeof x === "function" ? "a function" : show(x)}; a checkpoint holds only null, booleans, numbers, strings, arrays and plain objects`);
     }
   };
   put(v, "state", 0);
