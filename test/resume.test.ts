@@ -3,9 +3,11 @@
 // freshly built optimizer, scheduler and params restores all of it bit for bit, or refuses and
 // changes none of it. Every family, both backends, both memory paths, two schedulers, with
 // gradient clipping in the loop.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   CheckpointError, clipGradNorm, CosineAnnealingWarmRestarts, init, LinearLR, OneCycleLR, ParamStore,
@@ -515,5 +517,19 @@ describe("saveState and loadState options", () => {
     const elsewhere = new StepLR(new RMSprop([new Float32Array(2)]), { stepSize: 2 });
     expect(() => opt.saveState({ scheduler: elsewhere })).toThrow(new RangeError("RMSprop.saveState: options.scheduler (StepLR) drives another optimizer"));
     opt.loadState(bytes, { scheduler: sched });
+  });
+});
+
+describe("README", () => {
+  it("the resume recipe runs against the built package, writes its file and prints true", () => {
+    const root = join(import.meta.dirname, "..");
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const code = /### Resuming training[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const cwd = mkdtempSync(join(dir, "readme-"));
+    const file = join(cwd, "recipe.mjs");
+    writeFileSync(file, code.replace('from "simdopt"', `from ${JSON.stringify(pathToFileURL(join(root, "dist", "index.js")).href)}`));
+    const out = execFileSync(process.execPath, [file], { cwd, encoding: "utf8" });
+    expect(out.trim()).toBe("true");
+    expect(readFileSync(join(cwd, "run.ckpt"))[8]).toBe(2);
   });
 });
