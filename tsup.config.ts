@@ -17,7 +17,9 @@ const common: Options = {
 
 export default defineConfig([
   // The default entry (Node, Bun, Deno, browsers, bundlers): the kernels are embedded as base64.
-  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true },
+  // stripInternal: members marked @internal (engine hooks shared between modules) stay out of
+  // the published types, which then hold the public API only.
+  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: { compilerOptions: { stripInternal: true } } },
   // The workerd entry: imports ./simdopt.wasm as a module, shipped next to it in dist/.
   {
     ...common,

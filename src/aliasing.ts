@@ -31,13 +31,17 @@ export class AliasIndex {
     const heap: Array<[number, number]> = [];
     const caller = new Map<ArrayBufferLike, Array<[number, number]>>();
     for (const plan of plans) {
+      if (plan.total === 0) continue;
       for (const ptr of plan.state) if (ptr >= 0) heap.push([ptr, ptr + plan.total * 4]);
       // Staging blocks and other tensors' gradient slots are written during the copy-in, so a
       // gradient read from them would be overwritten before it is used.
       for (const ptr of plan.staging) heap.push([ptr, ptr + plan.total * 4]);
       for (const t of plan.tensors) {
+        // An empty range would break the binary search below (it assumes ranges that do not
+        // overlap, so that their ends ascend with their starts): it protects nothing anyway.
+        if (t.length === 0) continue;
         if (t.store) heap.push([t.pPtr, t.pPtr + t.length * 4], [t.gPtr, t.gPtr + t.length * 4]);
-        else if (t.length > 0) {
+        else {
           const list = caller.get(t.param.buffer) ?? [];
           list.push([t.param.byteOffset, t.param.byteOffset + t.param.byteLength]);
           caller.set(t.param.buffer, list);

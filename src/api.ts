@@ -1,8 +1,7 @@
 // Everything public except `init`/`initSync`, which each entry point binds to its own way of
 // finding the kernels (embedded bytes, or a .wasm module import on Workers).
-export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
-export { Adagrad, type AdagradOptions } from "./adagrad.js";
-export { Optimizer, NonFiniteGradientError } from "./optimizer.js";
+export * from "./families/index.js";
+export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimizer.js";
 export type { StateDict, TensorState } from "./state-dict.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";

@@ -5,25 +5,28 @@
  * ```
  * header   8 B   magic "SIMDOPT\0"
  *          2 B   u16 format version (1)
- *          1 B   u8  optimizer kind (1 = RMSprop, 2 = Adagrad)
+ *          1 B   u8  optimizer kind (the family id: 1 = RMSprop, 2 = Adagrad, 3 = SGD, 4 = Adam, 5 = AdamW)
  *          1 B   u8  flags: bit 0 = state exists (RMSprop has none before its first step)
  *          1 B   u8  nonFinite policy (0 = propagate, 1 = skip, 2 = throw)
  *          8 B   f64 skipped steps
  *          4 B   u32 group count G
  * G times  4 B   u32 tensor count of the group
  *          1 B   u8  option count K
- *          K ×   u8 name length, ASCII name (PyTorch's), u8 type (0 = number, 1 = boolean), f64 value
+ *          K ×   u8 name length, ASCII name (PyTorch's), u8 type (0 = number, 1 = boolean,
+ *                2 = pair), then one f64 value (two for a pair: Adam's betas)
  * per tensor, in param order:
  *          4 B   u32 element count n
  *          8 B   f64 step
  *          1 B   u8  mask of the state buffers present (bit k = slot k, in the optimizer's order:
- *                RMSprop square_avg, momentum_buffer, grad_avg; Adagrad sum)
+ *                RMSprop square_avg, momentum_buffer, grad_avg; Adagrad sum; SGD
+ *                momentum_buffer; Adam/AdamW exp_avg, exp_avg_sq, max_exp_avg_sq)
  *          per present buffer: n × f32
  * trailer  4 B   u32 CRC-32 (IEEE) of every byte before it
  * ```
  * Compatibility: a reader refuses any other magic and any version it does not know; a later
  * version that changes the layout bumps the version.
  */
+import { familyById, type Family } from "./family.js";
 import type { NonFinitePolicy } from "./options.js";
 import type { StateDict, TensorState } from "./state-dict.js";
 
@@ -34,7 +37,6 @@ export class CheckpointError extends RangeError {
 
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x53, 0x49, 0x4d, 0x44, 0x4f, 0x50, 0x54, 0x00]; // "SIMDOPT\0"
-const KINDS = ["", "RMSprop", "Adagrad"];
 const POLICIES: NonFinitePolicy[] = ["propagate", "skip", "throw"];
 
 let crcTable: Uint32Array | undefined;
@@ -53,7 +55,6 @@ export function crc32(bytes: Uint8Array, end = bytes.length): number {
 }
 
 export interface Checkpoint {
-  kind: string;
   dict: StateDict;
   policy: NonFinitePolicy;
   skippedSteps: number;
@@ -61,8 +62,9 @@ export interface Checkpoint {
   lengths: number[];
 }
 
-/** Encodes a state dict; `slots` are the optimizer's state buffer names in slot order. */
-export function encodeCheckpoint(c: Checkpoint, slots: readonly string[]): Uint8Array {
+/** Encodes a state dict of an optimizer of `family`. */
+export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8Array {
+  const slots = family.slots.map((s) => s.name);
   const groups = c.dict.param_groups;
   const hasState = c.dict.state.length > 0;
   const lengths = c.lengths;
@@ -71,7 +73,7 @@ export function encodeCheckpoint(c: Checkpoint, slots: readonly string[]): Uint8
   const options = groups.map((g) => Object.entries(g).filter(([k]) => k !== "params"));
   for (const opts of options) {
     size += 4 + 1;
-    for (const [k] of opts) size += 1 + k.length + 1 + 8;
+    for (const [k, v] of opts) size += 1 + k.length + 1 + (Array.isArray(v) ? 16 : 8);
   }
   for (let i = 0; i < tensorCount; i++) {
     size += 4 + 8 + 1;
@@ -85,7 +87,7 @@ export function encodeCheckpoint(c: Checkpoint, slots: readonly string[]): Uint8
   out.set(MAGIC, 0);
   o = 8;
   dv.setUint16(o, FORMAT_VERSION, true); o += 2;
-  dv.setUint8(o++, KINDS.indexOf(c.kind));
+  dv.setUint8(o++, family.id);
   dv.setUint8(o++, hasState ? 1 : 0);
   dv.setUint8(o++, POLICIES.indexOf(c.policy));
   dv.setFloat64(o, c.skippedSteps, true); o += 8;
@@ -96,14 +98,17 @@ export function encodeCheckpoint(c: Checkpoint, slots: readonly string[]): Uint8
     for (const [k, v] of options[gi]!) {
       dv.setUint8(o++, k.length);
       for (let j = 0; j < k.length; j++) out[o++] = k.charCodeAt(j);
-      dv.setUint8(o++, typeof v === "boolean" ? 1 : 0);
-      dv.setFloat64(o, Number(v), true); o += 8;
+      const values = Array.isArray(v) ? (v as number[]) : [Number(v)];
+      dv.setUint8(o++, typeof v === "boolean" ? 1 : Array.isArray(v) ? 2 : 0);
+      for (const x of values) {
+        dv.setFloat64(o, x, true); o += 8;
+      }
     }
   });
   for (let i = 0; i < tensorCount; i++) {
     const e = c.dict.state[i];
     dv.setUint32(o, lengths[i]!, true); o += 4;
-    dv.setFloat64(o, e ? e.step : 0, true); o += 8;
+    dv.setFloat64(o, e?.step ?? 0, true); o += 8;
     let mask = 0;
     slots.forEach((s, k) => { if (e && e[s] instanceof Float32Array) mask |= 1 << k; });
     dv.setUint8(o++, mask);
@@ -119,7 +124,9 @@ export function encodeCheckpoint(c: Checkpoint, slots: readonly string[]): Uint8
 }
 
 /** Decodes and checks a checkpoint's structure and checksum; throws CheckpointError. */
-export function decodeCheckpoint(bytes: unknown, expectKind: string, slots: readonly string[]): Checkpoint {
+export function decodeCheckpoint(bytes: unknown, family: Family<unknown>): Checkpoint {
+  const expectKind = family.name;
+  const slots = family.slots.map((s) => s.name);
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`${expectKind}.loadState: expected a Uint8Array, got ${bytes === null ? "null" : typeof bytes}`);
   }
@@ -137,8 +144,11 @@ export function decodeCheckpoint(bytes: unknown, expectKind: string, slots: read
   const need = (n: number) => {
     if (o + n > end) fail("truncated checkpoint");
   };
-  const kind = KINDS[dv.getUint8(o++)] || fail("unknown optimizer kind");
-  if (kind !== expectKind) fail(`the checkpoint is for ${kind}, not ${expectKind}`);
+  const id = dv.getUint8(o++);
+  if (id !== family.id) {
+    const other = familyById(id);
+    fail(other ? `the checkpoint is for ${other.name}, not ${expectKind}` : `unknown optimizer kind ${id}`);
+  }
   const flags = dv.getUint8(o++);
   if (flags > 1) fail(`unknown flags ${flags}`);
   const policy = POLICIES[dv.getUint8(o++)] ?? fail("unknown nonFinite policy");
@@ -159,9 +169,13 @@ export function decodeCheckpoint(bytes: unknown, expectKind: string, slots: read
       let name = "";
       for (let c = 0; c < len; c++) name += String.fromCharCode(bytes[o++]!);
       const type = dv.getUint8(o++);
+      if (type === 2) need(16);
       const v = dv.getFloat64(o, true); o += 8;
-      if (type > 1 || (type === 1 && v !== 0 && v !== 1)) fail(`bad value for option ${JSON.stringify(name)}`);
-      group[name] = type === 1 ? v === 1 : v;
+      if (type > 2 || (type === 1 && v !== 0 && v !== 1)) fail(`bad value for option ${JSON.stringify(name)}`);
+      if (type === 2) {
+        group[name] = [v, dv.getFloat64(o, true)];
+        o += 8;
+      } else group[name] = type === 1 ? v === 1 : v;
     }
     if (n > end) fail("truncated checkpoint");
     param_groups.push({ ...group, params: Array.from({ length: n }, (_, i) => tensorCount + i) });
@@ -177,7 +191,7 @@ export function decodeCheckpoint(bytes: unknown, expectKind: string, slots: read
     lengths.push(n);
     if (mask >> slots.length) fail(`unknown state buffers in tensor ${i}`);
     if ((flags & 1) === 0 && mask !== 0) fail(`tensor ${i} has state, but the header says there is none`);
-    const entry: TensorState = { step };
+    const entry: TensorState = family.countsSteps ? { step } : {};
     for (let k = 0; k < slots.length; k++) {
       if (!(mask & (1 << k))) continue;
       need(4 * n);
@@ -187,5 +201,5 @@ export function decodeCheckpoint(bytes: unknown, expectKind: string, slots: read
     if (flags & 1) state.push(entry);
   }
   if (o !== end) fail(`${end - o} unexpected trailing byte(s)`);
-  return { kind, dict: { state, param_groups }, policy, skippedSteps, lengths };
+  return { dict: { state, param_groups }, policy, skippedSteps, lengths };
 }

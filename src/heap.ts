@@ -89,6 +89,7 @@ export class Heap {
   private readonly free: FreeBlock[] = [];
   private readonly sizes = new Map<number, number>();
   private readonly growListeners = new Set<() => void>();
+  private readonly retired = new WeakSet<ArrayBufferLike>();
 
   /** `base` reserves the first bytes (the null page of wasm memory). */
   constructor(source: MemorySource, base = BLOCK_ALIGN) {
@@ -198,6 +199,27 @@ export class Heap {
     }
   }
 
+  /**
+   * Allocates one block per size, or none: a request that cannot fit is refused with a
+   * RangeError naming `what` before anything is allocated.
+   */
+  allocAll(byteSizes: readonly number[], what: string): number[] {
+    this.checkFits(byteSizes, what);
+    const out: number[] = [];
+    try {
+      for (const s of byteSizes) out.push(this.alloc(s));
+    } catch (e) {
+      for (const p of out) this.release(p);
+      throw e;
+    }
+    return out;
+  }
+
+  /** Is `a` a view of a buffer this heap used before it grew? */
+  isStale(a: ArrayBufferView): boolean {
+    return this.retired.has(a.buffer);
+  }
+
   /** Makes sure at least `bytes` more can be allocated without growing later. */
   reserve(bytes: number): void {
     const end = Math.min(this.top + roundUp(bytes, BLOCK_ALIGN), this.source.maxBytes);
@@ -225,6 +247,7 @@ export class Heap {
         `simdopt could not grow its memory to ${target} bytes: ${(cause as Error).message}`,
       );
     }
+    this.retired.add(this.buffer);
     this.buffer = this.source.buffer;
     this.f32 = new Float32Array(this.buffer);
     this.generation++;

@@ -31,6 +31,8 @@ export interface TensorPlan {
   /** This tensor's step count (PyTorch's `state["step"]`) minus the optimizer's: nonzero only
    * after loading state whose tensors had made different numbers of steps. */
   stepBias: number;
+  /** Bit k: state slot k exists but holds nothing yet (PyTorch's `None`). */
+  fresh: number;
 }
 
 export interface GroupPlan {
@@ -40,13 +42,22 @@ export interface GroupPlan {
   readonly span: boolean;
   /** Pointer of each state slot's block, or -1 while that slot is not allocated. */
   readonly state: number[];
-  /** Staging blocks for params and grads (0, or 2 when any tensor is staged). */
+  /** Staging blocks for params and grads (none when every tensor is a store tensor). */
   readonly staging: number[];
-  /** All tensors share one step count (Adagrad's learning-rate decay depends on it). */
-  uniformSteps: boolean;
+  /** All tensors share one step count and one `fresh` mask, so one kernel call serves all. */
+  uniform: boolean;
 }
 
-export function planGroup(heap: Heap, params: Float32Array[], firstIndex: number, slots: number): GroupPlan {
+/** A group's layout before anything is allocated: what it will need. */
+export interface GroupMeasure {
+  readonly params: Float32Array[];
+  readonly rels: number[];
+  readonly total: number;
+  readonly stores: Array<StoreTensor | undefined>;
+  readonly staged: boolean;
+}
+
+export function measureGroup(heap: Heap, params: Float32Array[]): GroupMeasure {
   const rels: number[] = [];
   let total = 0;
   for (const p of params) {
@@ -54,27 +65,25 @@ export function planGroup(heap: Heap, params: Float32Array[], firstIndex: number
     total += alignElements(p.length);
   }
   const stores = params.map((p) => storeTensorOf(heap, p));
-  const staged = stores.some((s) => !s);
-  const staging: number[] = [];
-  if (staged) {
-    heap.checkFits([total * 4, total * 4], "staging for caller-owned tensors");
-    staging.push(heap.alloc(total * 4));
-    staging.push(heap.alloc(total * 4));
-  }
-  const tensors = params.map((param, i): TensorPlan => {
-    const store = stores[i];
-    const rel = rels[i]!;
+  return { params, rels, total, stores, staged: stores.some((s) => !s) };
+}
+
+/** Lays out a measured group; `staging` holds its two staging blocks when it is staged. */
+export function planGroup(heap: Heap, m: GroupMeasure, firstIndex: number, slots: number, staging: number[]): GroupPlan {
+  const tensors = m.params.map((param, i): TensorPlan => {
+    const store = m.stores[i];
+    const rel = m.rels[i]!;
     const pPtr = store ? store.paramPtr : staging[0]! + rel * 4;
     const gPtr = store ? store.gradPtr : staging[1]! + rel * 4;
     return {
       index: firstIndex + i, length: param.length, param, store, rel, pPtr, gPtr,
-      pView: null, gView: heap.view(gPtr, param.length), stepBias: 0, lastGrad: null, gradInPlace: false,
+      pView: null, gView: heap.view(gPtr, param.length), stepBias: 0, fresh: 0, lastGrad: null, gradInPlace: false,
     };
   });
   const t0 = tensors[0];
   const span = t0 !== undefined &&
     tensors.every((t) => t.pPtr === t0.pPtr + t.rel * 4 && t.gPtr === t0.gPtr + t.rel * 4);
-  const plan: GroupPlan = { tensors, total, span, state: new Array<number>(slots).fill(-1), staging, uniformSteps: true };
+  const plan: GroupPlan = { tensors, total: m.total, span, state: new Array<number>(slots).fill(-1), staging, uniform: true };
   refreshViews(heap, plan);
   return plan;
 }
@@ -85,4 +94,10 @@ export function refreshViews(heap: Heap, plan: GroupPlan): void {
     t.gView = heap.view(t.gPtr, t.length);
     t.pView = t.store ? null : heap.view(t.pPtr, t.length);
   }
+}
+
+/** Recomputes `uniform` after per-tensor steps or `fresh` masks changed. */
+export function updateUniform(plan: GroupPlan): void {
+  const t0 = plan.tensors[0];
+  plan.uniform = plan.tensors.every((t) => t.stepBias === t0!.stepBias && t.fresh === t0!.fresh);
 }

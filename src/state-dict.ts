@@ -1,10 +1,17 @@
 // Reading a PyTorch-shaped state dict: every check `loadStateDict` makes before it changes
 // anything. The optimizer applies the result only once all of it is known to fit.
+import { slotWanted, type Family } from "./family.js";
 import type { GroupPlan, TensorPlan } from "./layout.js";
 import { checkOption, show, type Specs } from "./options.js";
 
-/** A param's state as `stateDict()` reports it: PyTorch's names, arrays copied. */
-export type TensorState = { step: number } & Record<string, Float32Array | number>;
+/**
+ * A param's state as `stateDict()` reports it: PyTorch's names, arrays copied. `step` is
+ * absent for SGD (PyTorch keeps none); a buffer PyTorch holds as `None` is `null`.
+ */
+export interface TensorState {
+  step?: number;
+  [buffer: string]: Float32Array | number | null | undefined;
+}
 
 /** PyTorch-shaped optimizer state: per-param state in param order, and the groups' options. */
 export interface StateDict {
@@ -17,14 +24,11 @@ const TORCH_ONLY_KEYS = ["foreach", "differentiable", "capturable", "fused", "in
 
 /** What a state dict must fit. */
 export interface StateShape {
-  kind: string;
-  specs: Specs;
-  slots: readonly string[];
+  family: Family<unknown>;
   plans: readonly GroupPlan[];
   /** Current option values of each group. */
   values: readonly Record<string, unknown>[];
-  needsSlot(values: Record<string, unknown>, slot: number): boolean;
-  /** True when an empty `state` cannot be loaded (Adagrad). */
+  /** True when an empty `state` cannot be loaded (Adagrad, once it has tensors). */
   stateRequired: boolean;
 }
 
@@ -43,14 +47,16 @@ export interface LoadPlan {
 }
 
 export function parseStateDict(sd: unknown, shape: StateShape): LoadPlan {
-  const where = `${shape.kind}.loadStateDict`;
+  const kind = shape.family.name;
+  const specs = shape.family.options as unknown as Specs;
+  const where = `${kind}.loadStateDict`;
   if (typeof sd !== "object" || sd === null) throw new TypeError(`${where}: expected a state dict object, got ${show(sd)}`);
   const groupsIn = (sd as StateDict).param_groups;
   const plans = shape.plans;
   if (!Array.isArray(groupsIn) || groupsIn.length !== plans.length) {
     throw new RangeError(`${where}: param_groups must be an array of ${plans.length} group(s), got ${Array.isArray(groupsIn) ? groupsIn.length : show(groupsIn)}`);
   }
-  const byTorch = new Map(Object.entries(shape.specs).map(([k, s]) => [s.torch, k]));
+  const byTorch = new Map(Object.entries(specs).map(([k, s]) => [s.torch, k]));
   const idToTensor = new Map<unknown, TensorPlan>();
   const values = groupsIn.map((gIn: Record<string, unknown>, i) => {
     const w = `${where}: param_groups[${i}]`;
@@ -68,8 +74,7 @@ export function parseStateDict(sd: unknown, shape: StateShape): LoadPlan {
       if (tk === "params" || TORCH_ONLY_KEYS.includes(tk)) continue;
       const key = byTorch.get(tk);
       if (key === undefined) throw new TypeError(`${w} has unknown key ${JSON.stringify(tk)}`);
-      checkOption(shape.specs[key]!, v, `${w}.${tk}`);
-      next[key] = v;
+      next[key] = checkOption(specs[key]!, v, `${w}.${tk}`);
     }
     return next;
   });
@@ -81,9 +86,11 @@ function readEntries(
   shape: StateShape, where: string,
 ): StateEntry[] | null {
   if (typeof stateIn !== "object" || stateIn === null) throw new TypeError(`${where}: state must be an array or object, got ${show(stateIn)}`);
+  const family = shape.family;
+  const slots = family.slots;
   const keys = Object.keys(stateIn);
   if (keys.length === 0) {
-    if (shape.stateRequired) throw new RangeError(`${where}: state is empty, but ${shape.kind} keeps state for every param`);
+    if (shape.stateRequired) throw new RangeError(`${where}: state is empty, but ${family.name} keeps state for every param`);
     return null;
   }
   if (keys.length !== idToTensor.size) {
@@ -100,19 +107,27 @@ function readEntries(
     const e = (stateIn as Record<string, Record<string, unknown>>)[key];
     if (typeof e !== "object" || e === null) throw new TypeError(`${w} must be an object, got ${show(e)}`);
     for (const k of Object.keys(e)) {
-      if (k !== "step" && !shape.slots.includes(k)) throw new TypeError(`${w} has unknown key ${JSON.stringify(k)}`);
+      if (!(k === "step" && family.countsSteps) && !slots.some((s) => s.name === k)) {
+        throw new TypeError(`${w} has unknown key ${JSON.stringify(k)}`);
+      }
     }
-    const step = e.step;
+    const step = family.countsSteps ? e.step : 0;
     if (typeof step !== "number" || !Number.isInteger(step) || step < 0) {
       throw new RangeError(`${w}.step must be a whole number >= 0, got ${show(step)}`);
     }
-    const buffers = shape.slots.map((name, k) => {
+    const buffers = slots.map((slot, k) => {
+      const name = slot.name;
       const b = e[name];
-      if (b === undefined) {
-        if (shape.needsSlot(values[gi]!, k)) throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
+      // PyTorch's None: a buffer that holds nothing yet.
+      if (b === undefined || b === null) {
+        if (slotWanted(family, values[gi]!, k) && slot.firstFlag === undefined) {
+          throw new RangeError(`${w} lacks ${name}, which the loaded options need`);
+        }
         return undefined;
       }
-      const arr = b instanceof Float32Array ? b
+      // A private copy: the caller's array may be a view of simdopt memory that the load
+      // itself grows (detaching it), or may change before the load is applied.
+      const arr = b instanceof Float32Array ? b.slice()
         : Array.isArray(b) && b.every((x) => typeof x === "number") ? Float32Array.from(b as number[]) : null;
       if (!arr) throw new TypeError(`${w}.${name} must be a Float32Array, got ${show(b)}`);
       if (arr.length !== tensor.length) {

@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, type Optimizer } from "../src/index.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
+import { optimizerClass } from "./helpers/replay.js";
 
 const BASE_SEED = process.env.SIMDOPT_SEED !== undefined ? Number(process.env.SIMDOPT_SEED) >>> 0 : 0x5eed2026;
 
@@ -97,7 +98,7 @@ interface Run {
 }
 
 function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
-  const Ctor = c.kind === "RMSprop" ? RMSprop : Adagrad;
+  const Ctor = optimizerClass(c.kind);
   const total = c.groups.reduce((s, g) => s + g.lengths.length, 0);
   // Which tensors live in a ParamStore.
   const inStore = init0.map((_, i) => c.mode === "zero-copy" || (c.mode === "mixed" && i % 2 === 0));
@@ -124,7 +125,7 @@ function build(c: Case, backend: "wasm" | "js", init0: Float32Array[]): Run {
     : c.groups.length === 1 && c.mode === "marshalled" && Object.keys(c.groups[0]!.options).length === 0
       ? new Ctor(groups[0]!.params, c.top)
       : new Ctor(groups, c.top);
-  expect(opt.backend.name).toBe(backend);
+  expect(opt.backend).toBe(backend);
   return {
     opt,
     params: () => init0.map((_, i) => tensor(i)),

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Adagrad, CheckpointError, init, RMSprop } from "../src/index.js";
 import { crc32 } from "../src/checkpoint.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
+import { optimizerClass } from "./helpers/replay.js";
 
 const RUNS = Number(process.env.FC_RUNS ?? 200);
 const params = (runs = RUNS): fc.Parameters<unknown> => ({
@@ -40,7 +41,7 @@ const caseOf = <O>(options: fc.Arbitrary<O>) =>
 async function runOn(backend: "wasm" | "js", kind: "RMSprop" | "Adagrad", c: { options: object; p: Float32Array; grads: Float32Array[] }) {
   await init({ backend });
   const p = c.p.slice();
-  const opt = kind === "RMSprop" ? new RMSprop([p], c.options) : new Adagrad([p], c.options);
+  const opt = new (optimizerClass(kind))([p], c.options);
   for (const g of c.grads) opt.step([g]);
   const out = { p, state: opt.stateDict().state[0]! };
   opt.dispose();

@@ -1,9 +1,7 @@
 import type { Backend, Kernels } from "../backend.js";
 import { arrayBufferSource, Heap } from "../heap.js";
-import { adagradJs } from "./adagrad.js";
 import { allFiniteJs } from "./finite.js";
 import { BLOCK } from "./grad.js";
-import { rmspropJs } from "./rmsprop.js";
 
 /** The exact pure-JS backend: same kernels, same heap layout, an ordinary ArrayBuffer. */
 export function createJsBackend(): Backend {
@@ -11,10 +9,14 @@ export function createJsBackend(): Backend {
   // Where the kernels form maximize/weight-decay gradients; its offset survives growth.
   const scratch = heap.alloc(BLOCK * 4) / 4;
   const kernels: Kernels = {
-    rmsprop: (flags, n, p, g, sq, ga, buf, A, B, E, W, M, L) =>
-      rmspropJs(heap.f32, scratch, flags, n, p, g, sq, ga, buf, A, B, E, W, M, L),
-    adagrad: (flags, n, p, g, sum, E, W, C) => adagradJs(heap.f32, scratch, flags, n, p, g, sum, E, W, C),
     allFinite: (n, ptr) => allFiniteJs(heap.f32, n, ptr),
   };
-  return { name: "js", heap, kernels };
+  return {
+    name: "js",
+    heap,
+    kernels,
+    // A bound function holds the heap's array of this generation; the engine re-binds after
+    // growth. V8 calls bound functions as fast as the closures they replace.
+    bind: (k) => k.js.bind(null, heap.f32, scratch) as never,
+  };
 }

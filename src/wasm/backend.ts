@@ -43,7 +43,7 @@ export class KernelSourceError extends TypeError {
 }
 
 function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
-  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number };
+  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number } & Record<string, unknown>;
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.rmsprop !== "function") {
     throw new KernelSourceError(`${what} is not simdopt's kernel module`);
   }
@@ -52,8 +52,17 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
     throw new KernelSourceError(`${what} has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
-  const kernels: Kernels = { rmsprop: exports.rmsprop, adagrad: exports.adagrad, allFinite: exports.allFinite };
-  return { name: "wasm", heap: new Heap(wasmMemorySource(exports.memory)), kernels };
+  const kernels: Kernels = { allFinite: exports.allFinite };
+  return {
+    name: "wasm",
+    heap: new Heap(wasmMemorySource(exports.memory)),
+    kernels,
+    bind: (k) => {
+      const fn = exports[k.wasm];
+      if (typeof fn !== "function") throw new TypeError(`${what} has no kernel ${JSON.stringify(k.wasm)}`);
+      return fn as never;
+    },
+  };
 }
 
 const isBytes = (s: unknown): s is ArrayBuffer | ArrayBufferView => s instanceof ArrayBuffer || ArrayBuffer.isView(s);

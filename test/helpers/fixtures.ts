@@ -9,7 +9,8 @@ type StateJson = Record<string, F32 | number>;
 
 export interface Fixture {
   id: string;
-  optimizer: "RMSprop" | "Adagrad";
+  /** PyTorch's class name, which is also simdopt's. */
+  optimizer: string;
   tags: string[];
   hyperparameters: Record<string, number | boolean>;
   n: number;

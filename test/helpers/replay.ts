@@ -1,12 +1,25 @@
 // Replays a fixture through simdopt's public API and checks every step bit for bit.
-import { Adagrad, ParamStore, RMSprop, type Optimizer } from "../../src/index.js";
+import * as simdopt from "../../src/index.js";
+import { ParamStore, type Optimizer } from "../../src/index.js";
 import { decodeF32, expectBits, optionsOf, type Fixture } from "./fixtures.js";
 
 export type Mode = "marshalled" | "zero-copy";
 
+/** Every family has an `lr`. */
+type AnyOptimizerClass = new (params: unknown, options?: unknown) => Optimizer<{ lr?: number }>;
+
+/** The public optimizer class of that name; throws for a name simdopt does not export. */
+export function optimizerClass(name: string): AnyOptimizerClass {
+  const C = (simdopt as Record<string, unknown>)[name];
+  if (typeof C !== "function" || !(C.prototype instanceof simdopt.Optimizer)) {
+    throw new Error(`simdopt exports no optimizer named ${JSON.stringify(name)}`);
+  }
+  return C as AnyOptimizerClass;
+}
+
 /** A fixture's optimizer over one tensor, in the given memory mode. */
 export function makeOptimizer(fx: Fixture, mode: Mode, params0 = decodeF32(fx.initial.params)) {
-  const Ctor = fx.optimizer === "RMSprop" ? RMSprop : Adagrad;
+  const Ctor = optimizerClass(fx.optimizer);
   if (mode === "marshalled") {
     const params = params0.slice();
     const opt: Optimizer<object> = new Ctor([params], optionsOf(fx));

@@ -1,0 +1,307 @@
+// The generic engine that runs any optimizer family: param groups, the heap layout of their
+// tensors, state buffers, and the step pipeline (validate, copy in, check, run kernels, copy
+// out). The family descriptor says which buffers exist and how one group calls its kernel;
+// gradient intake lives in grad-intake.ts and state I/O in state-io.ts.
+import { AliasIndex, checkDistinct } from "./aliasing.js";
+import type { Backend, Bound, JsKernel } from "./backend.js";
+import { flagsOf, slotWanted, type Family, type KernelCall, type Values } from "./family.js";
+import { GradIntake } from "./grad-intake.js";
+import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
+import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan } from "./layout.js";
+import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
+import { allBackends, currentBackend } from "./runtime.js";
+import { storeTensorOf, type ParamStore } from "./store.js";
+
+export const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
+
+/** Thrown by `step()` under `nonFinite: "throw"`. */
+export class NonFiniteGradientError extends RangeError {
+  override name = "NonFiniteGradientError";
+}
+
+/** A param group as the engine keeps it: options, and what follows from them. */
+export interface EngineGroup<O> extends ParsedGroup<O> {
+  /** Kernel flags of the current options, buffers in use included. */
+  flags: number;
+  /** Bit k: state slot k is in use under the current options. */
+  active: number;
+}
+
+export class Engine<O> {
+  readonly kind: string;
+  readonly specs: Specs;
+  readonly backend: Backend;
+  readonly groups: EngineGroup<O>[];
+  readonly plans: GroupPlan[];
+  readonly tensors: TensorPlan[];
+  readonly intake: GradIntake;
+  readonly paramGroups: readonly ParamGroup<O>[];
+  policy: NonFinitePolicy;
+  skippedSteps = 0;
+  /** Steps applied since construction or the last load (tensor steps add their stepBias). */
+  steps = 0;
+  /** True once state exists (PyTorch: after the first step, or from the start for Adagrad). */
+  hasState: boolean;
+  disposed = false;
+  private readonly stores: ParamStore[];
+  private kernel: Bound<JsKernel> | undefined;
+  private kernelGeneration = -1;
+  private readonly call: KernelCall;
+  private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
+
+  constructor(readonly family: Family<O>, params: unknown, options: unknown) {
+    const kind = (this.kind = family.name);
+    const specs = (this.specs = family.options as unknown as Specs);
+    const { nonFinite, ...defaults } = resolveOptions({ ...specs, nonFinite: NON_FINITE }, options,
+      { ...defaultsOf(specs), nonFinite: "propagate" }, `${kind} options`);
+    this.policy = nonFinite as NonFinitePolicy;
+    const parsed = parseGroups<O>(kind, specs, params, defaults, staleReason);
+    parsed.forEach((g, i) => this.checkGroup(g.values, `${kind}: params[${i}]`));
+    const all = parsed.flatMap((g) => g.params);
+    this.backend = pickBackend(kind, all);
+    checkDistinct(kind, all);
+    const heap = this.backend.heap;
+    // Everything the optimizer needs is sized first and allocated in one request: a request
+    // that cannot fit is refused before any memory is taken or grown.
+    const measures = parsed.map((g) => measureGroup(heap, g.params));
+    const sizes: number[] = [];
+    measures.forEach((m, i) => {
+      if (m.staged) sizes.push(m.total * 4, m.total * 4);
+      for (let k = 0; k < family.slots.length; k++) if (slotWanted(family, parsed[i]!.values, k)) sizes.push(m.total * 4);
+    });
+    const ptrs = heap.allocAll(sizes, `${kind} state and staging`);
+    let next = 0;
+    let index = 0;
+    this.plans = measures.map((m) => {
+      const plan = planGroup(heap, m, index, family.slots.length, m.staged ? [ptrs[next++]!, ptrs[next++]!] : []);
+      index += m.params.length;
+      return plan;
+    });
+    this.groups = parsed.map((g, i) => {
+      const plan = this.plans[i]!;
+      for (let k = 0; k < family.slots.length; k++) {
+        if (slotWanted(family, g.values, k)) this.setSlot(plan, k, ptrs[next++]!, g.values);
+      }
+      return { ...g, flags: 0, active: 0 };
+    });
+    this.groups.forEach((g) => this.deriveFlags(g, g.values));
+    this.tensors = this.plans.flatMap((p) => p.tensors);
+    this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
+    this.hasState = family.stateFromStart;
+    this.intake = new GradIntake(kind, heap, this.plans, this.tensors, new AliasIndex(this.plans));
+    this.call = { flags: 0, n: 0, p: 0, g: 0, s: new Array<number>(family.slots.length).fill(0), step: 0 };
+    this.paramGroups = Object.freeze(this.groups.map((g, i) =>
+      groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (v) => this.prepareOptions(i, v), () => this.liveParams(i))));
+  }
+
+  step(grads: readonly Float32Array[] | undefined): boolean {
+    if (this.disposed) this.assertLive();
+    const intake = this.intake;
+    // The zero-copy path with the store's own gradients neither checks nor copies anything.
+    const staging = grads !== undefined || !intake.allZeroCopy;
+    if (staging) intake.check(grads);
+    const stores = this.stores;
+    for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
+    if (staging) intake.stage(grads);
+    if (this.policy !== "propagate" && !this.gradsFinite()) return this.nonFiniteStep(grads !== undefined);
+    const heap = this.backend.heap;
+    if (this.kernelGeneration !== heap.generation) {
+      this.kernel = this.backend.bind(this.family.kernel);
+      this.kernelGeneration = heap.generation;
+    }
+    const plans = this.plans;
+    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!);
+    if (!intake.allZeroCopy) intake.giveBack();
+    this.steps++;
+    this.hasState = true;
+    return true;
+  }
+
+  /** Gives all memory back; any later use throws. Store tensors are left to their store. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.releaseAll();
+    this.disposed = true;
+  }
+
+  assertLive(): void {
+    if (this.disposed) throw new Error(`${this.kind} was disposed; create a new optimizer`);
+  }
+
+  /** Points slot `k` of `plan` at a fresh block and fills it with the slot's start value. */
+  setSlot(plan: GroupPlan, k: number, ptr: number, values: Values<O>): void {
+    const slot = this.family.slots[k]!;
+    this.backend.heap.f32.fill(slot.init?.(values) ?? 0, ptr / 4, ptr / 4 + plan.total);
+    plan.state[k] = ptr;
+    // A slot whose kernel starts it from the first gradient holds nothing until that step.
+    if (slot.firstFlag !== undefined) {
+      for (const t of plan.tensors) t.fresh |= 1 << k;
+    }
+  }
+
+  /** Sets a group's kernel flags and buffers in use from options `values`. */
+  deriveFlags(g: EngineGroup<O>, values: Values<O>): void {
+    const family = this.family;
+    g.flags = flagsOf(family, values);
+    g.active = 0;
+    for (let k = 0; k < family.slots.length; k++) if (slotWanted(family, values, k)) g.active |= 1 << k;
+  }
+
+  /** The byte ranges a gradient must not overlap changed: tell the intake. */
+  refreshAliases(): void {
+    this.intake.setAliases(new AliasIndex(this.plans));
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  private runGroup(plan: GroupPlan, g: EngineGroup<O>): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    const t0 = ts[0]!;
+    if (plan.span && plan.uniform) {
+      this.runKernel(plan, g, t0, plan.total, t0.pPtr, t0.gPtr, 0);
+    } else {
+      for (let i = 0; i < ts.length; i++) {
+        const t = ts[i]!;
+        this.runKernel(plan, g, t, t.length, t.pPtr, t.gPtr, t.rel * 4);
+      }
+    }
+    // Every tensor of the group was just stepped: the buffers in use now hold values.
+    if (t0.fresh !== 0 || !plan.uniform) {
+      for (const t of ts) t.fresh &= ~g.active;
+      updateUniform(plan);
+    }
+  }
+
+  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, p: number, gp: number, rel: number): void {
+    const c = this.call;
+    const s = c.s;
+    const slots = this.family.slots;
+    const state = plan.state;
+    let flags = g.flags;
+    for (let k = 0; k < s.length; k++) {
+      const on = (g.active >> k) & 1;
+      s[k] = on ? state[k]! + rel : 0;
+      if (on && (t.fresh >> k) & 1) flags |= slots[k]!.firstFlag!;
+    }
+    c.flags = flags;
+    c.n = n;
+    c.p = p;
+    c.g = gp;
+    c.step = this.steps + 1 + t.stepBias;
+    this.family.run(this.kernel!, g.values, c);
+  }
+
+  private checkGroup(values: Values<O>, where: string): void {
+    const why = this.family.check?.(values);
+    if (why) throw new RangeError(`${where}: ${why}`);
+  }
+
+  /** Runs before an option assignment takes effect; throws to refuse it, changing nothing. */
+  private prepareOptions(i: number, next: Values<O>): void {
+    this.assertLive();
+    this.checkGroup(next, `${this.kind}.paramGroups[${i}]`);
+    const plan = this.plans[i]!;
+    const family = this.family;
+    const missing: number[] = [];
+    for (let k = 0; k < family.slots.length; k++) if (plan.state[k]! < 0 && slotWanted(family, next, k)) missing.push(k);
+    if (missing.length > 0) {
+      const ptrs = this.backend.heap.allocAll(missing.map(() => plan.total * 4), `${this.kind} state`);
+      missing.forEach((k, j) => this.setSlot(plan, k, ptrs[j]!, next));
+      this.refreshAliases();
+    }
+    // The caller commits `next` right after this returns, and nothing below can throw.
+    this.deriveFlags(this.groups[i]!, next);
+    if (missing.length > 0) updateUniform(plan);
+  }
+
+  private gradsFinite(): boolean {
+    const k = this.backend.kernels;
+    for (const plan of this.plans) {
+      const t0 = plan.tensors[0];
+      if (!t0) continue;
+      if (plan.span) {
+        if (!k.allFinite(plan.total, t0.gPtr)) return false;
+      } else {
+        for (const t of plan.tensors) if (!k.allFinite(t.length, t.gPtr)) return false;
+      }
+    }
+    return true;
+  }
+
+  private nonFiniteStep(copied: boolean): boolean {
+    if (this.policy === "skip") {
+      this.skippedSteps++;
+      return false;
+    }
+    const k = this.backend.kernels;
+    const bad = this.tensors.find((t) => !k.allFinite(t.length, t.gPtr))!;
+    const x = this.backend.heap.view(bad.gPtr, bad.length);
+    let j = 0;
+    while (Number.isFinite(x[j]!)) j++;
+    const zeroCopyGrads = copied && this.tensors.some((t) => t.store && !t.gradInPlace);
+    throw new NonFiniteGradientError(
+      `${this.kind}.step: grads[${bad.index}][${j}] is ${x[j]} (nonFinite: "throw"); no parameter or state was changed` +
+        (zeroCopyGrads ? " (the given grads were copied into the ParamStore's gradient slots)" : ""),
+    );
+  }
+
+  /**
+   * Group `i`'s params as the user can use them now: caller-owned arrays as given, store
+   * tensors as the store's views (tracked by the store, so a view held across a memory growth
+   * is reported stale by step()). The same frozen array is returned until the memory grows.
+   */
+  private liveParams(i: number): readonly Float32Array[] {
+    const heap = this.backend.heap;
+    const cached = this.paramsCache[i];
+    if (cached && cached.generation === heap.generation) return cached.params;
+    const params = Object.freeze(this.plans[i]!.tensors.map((t) => (t.store ? t.store.store.param(t.store.name) : t.param)));
+    this.paramsCache[i] = { generation: heap.generation, params };
+    return params;
+  }
+
+  private releaseAll(): void {
+    const heap = this.backend.heap;
+    for (const plan of this.plans) {
+      for (const ptr of plan.state) if (ptr >= 0) heap.release(ptr);
+      for (const ptr of plan.staging) heap.release(ptr);
+      plan.state.fill(-1);
+      plan.staging.length = 0;
+    }
+  }
+}
+
+/** Why a param array cannot be used, or undefined when it can. */
+function staleReason(a: Float32Array): string | undefined {
+  for (const b of allBackends()) {
+    if (b.heap.isStale(a)) {
+      return "is a view of simdopt memory taken before the memory grew; re-read it from its ParamStore";
+    }
+  }
+  if (a.byteLength === 0 && isDetached(a.buffer)) return "is detached (its buffer was transferred or its memory grew)";
+  return undefined;
+}
+
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The backend holding the params' store, or the default one. */
+function pickBackend(kind: string, params: Float32Array[]): Backend {
+  for (const b of allBackends()) {
+    if (params.some((p) => storeTensorOf(b.heap, p))) {
+      for (const other of allBackends()) {
+        if (other !== b && params.some((p) => storeTensorOf(other.heap, p))) {
+          throw new TypeError(`${kind}: params come from ParamStores of different backends`);
+        }
+      }
+      return b;
+    }
+  }
+  return currentBackend();
+}

@@ -1,0 +1,121 @@
+// How step()'s gradients get to the kernels: validation of the `grads` argument, the copy of
+// caller-owned params and gradients into the heap, and the copy of params back.
+//
+// Each grads[i] is read exactly once: a getter or Proxy that returns another array the second
+// time could otherwise slip past validation. Validation finishes before anything is copied,
+// so a refused call changes nothing. A grads array seen on the last step is trusted again
+// until memory grows or the layout changes (repeated steps then cost no validation pass).
+import type { AliasIndex } from "./aliasing.js";
+import type { Heap } from "./heap.js";
+import { refreshViews, type GroupPlan, type TensorPlan } from "./layout.js";
+import { show } from "./options.js";
+
+export class GradIntake {
+  /** Every tensor is a ParamStore view: step() may take its gradients from the store. */
+  readonly allZeroCopy: boolean;
+  /** The grads of the step being taken, read once from the caller's array. */
+  private readonly taken: Float32Array[];
+  /** Heap generation at which the tensors' lastGrad caches were filled; -1 clears them. */
+  private gradCacheGeneration = -1;
+  private viewsGeneration = -1;
+
+  constructor(
+    private readonly kind: string,
+    private readonly heap: Heap,
+    private readonly plans: readonly GroupPlan[],
+    private readonly tensors: readonly TensorPlan[],
+    private aliases: AliasIndex,
+  ) {
+    this.allZeroCopy = tensors.every((t) => t.store);
+    this.taken = new Array<Float32Array>(tensors.length);
+  }
+
+  /** Grads validated against older aliases must be checked again. */
+  setAliases(aliases: AliasIndex): void {
+    this.aliases = aliases;
+    this.gradCacheGeneration = -1;
+  }
+
+  /**
+   * Stages caller-owned params and every gradient not already in its slot; `check` has
+   * validated `grads` and read them.
+   */
+  stage(grads: readonly Float32Array[] | undefined): void {
+    const heap = this.heap;
+    if (this.viewsGeneration !== heap.generation) {
+      for (const plan of this.plans) refreshViews(heap, plan);
+      this.viewsGeneration = heap.generation;
+    }
+    const tensors = this.tensors;
+    const taken = this.taken;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.pView.set(t.param);
+      if (grads !== undefined && !t.gradInPlace) t.gView.set(taken[i]!);
+    }
+  }
+
+  /** Copies updated caller-owned params back from their staging block. */
+  giveBack(): void {
+    const tensors = this.tensors;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (t.pView !== null) t.param.set(t.pView);
+    }
+  }
+
+  /** Validates `grads` against every param, reading each entry once; throws on bad input. */
+  check(grads: readonly Float32Array[] | undefined): void {
+    const tensors = this.tensors;
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      if (!t.store && t.param.length !== t.length) {
+        this.fail(TypeError, `params[${t.index}] now has length ${t.param.length}, not ${t.length}; its buffer was detached or transferred`);
+      }
+    }
+    if (grads === undefined) {
+      if (this.allZeroCopy) return;
+      const t = tensors.find((x) => !x.store)!;
+      this.fail(TypeError, `grads are required, because params[${t.index}] is not a ParamStore view`);
+    }
+    if (!Array.isArray(grads)) this.fail(TypeError, `grads must be an array of Float32Array, got ${show(grads)}`);
+    const count = grads.length;
+    if (count !== tensors.length) this.fail(RangeError, `got ${count} grad(s) for ${tensors.length} param(s)`);
+    const heap = this.heap;
+    if (this.gradCacheGeneration !== heap.generation) {
+      for (let i = 0; i < tensors.length; i++) tensors[i]!.lastGrad = null;
+      this.gradCacheGeneration = heap.generation;
+    }
+    const taken = this.taken;
+    for (let i = 0; i < count; i++) {
+      const g: unknown = grads[i];
+      const t = tensors[i]!;
+      // The same array as last step, still of its length (so not detached): already checked.
+      const last = t.lastGrad;
+      if (g === last && last !== null && last.length === t.length) {
+        taken[i] = last;
+        continue;
+      }
+      if (!(g instanceof Float32Array)) this.fail(TypeError, `grads[${i}] must be a Float32Array, got ${show(g)}`);
+      const n = g.length;
+      if (n !== t.length) {
+        if (n === 0 && g.buffer.byteLength === 0) {
+          this.fail(TypeError, `grads[${i}] is detached (memory grew or the buffer was transferred); re-read it`);
+        }
+        this.fail(RangeError, `grads[${i}] has length ${n}, but params[${i}] has length ${t.length}`);
+      }
+      const inPlace = n === 0 || (g.byteOffset === t.gPtr && g.buffer === heap.buffer);
+      if (!inPlace && this.aliases.overlaps(g, heap.buffer)) {
+        this.fail(TypeError, `grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
+      }
+      // A grad that passed is cached even if a later one fails: its checks still hold.
+      t.gradInPlace = inPlace;
+      t.lastGrad = g;
+      taken[i] = g;
+    }
+  }
+
+  private fail(E: typeof TypeError, why: string): never {
+    throw new E(`${this.kind}.step: ${why}`);
+  }
+}

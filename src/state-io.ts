@@ -1,0 +1,123 @@
+// An optimizer's state in and out: PyTorch-shaped state dicts and binary checkpoints. Loading
+// reads and validates everything into private values first (state-dict.ts, checkpoint.ts),
+// allocates what the loaded state needs, and only then changes the optimizer.
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import type { Engine } from "./engine.js";
+import type { Family } from "./family.js";
+import { updateUniform } from "./layout.js";
+import { parseStateDict, type StateDict, type TensorState } from "./state-dict.js";
+
+export function stateDictOf<O>(e: Engine<O>): StateDict {
+  e.assertLive();
+  const heap = e.backend.heap;
+  const slots = e.family.slots;
+  const state: TensorState[] = [];
+  if (e.hasState) {
+    for (const plan of e.plans) {
+      for (const t of plan.tensors) {
+        const entry: TensorState = e.family.countsSteps ? { step: e.steps + t.stepBias } : {};
+        slots.forEach((slot, k) => {
+          const ptr = plan.state[k]!;
+          if (ptr >= 0 && !((t.fresh >> k) & 1)) entry[slot.name] = heap.copyOutNew(ptr + t.rel * 4, t.length);
+          // PyTorch writes None for a buffer it keeps but has not filled (SGD's momentum).
+          else if (slot.firstFlag !== undefined) entry[slot.name] = null;
+        });
+        state.push(entry);
+      }
+    }
+  }
+  const param_groups = e.plans.map((plan, i) => {
+    const out: Record<string, unknown> = {};
+    const values = e.groups[i]!.values as Record<string, unknown>;
+    for (const [key, spec] of Object.entries(e.specs)) {
+      const v = values[key];
+      out[spec.torch] = Array.isArray(v) ? [...v] : v;
+    }
+    return { ...out, params: plan.tensors.map((t) => t.index) };
+  });
+  return { state, param_groups };
+}
+
+export function loadStateDictInto<O>(e: Engine<O>, sd: unknown): void {
+  e.assertLive();
+  const family = e.family as unknown as Family<unknown>;
+  const { values: newValues, entries } = parseStateDict(sd, {
+    family,
+    plans: e.plans,
+    values: e.groups.map((g) => g.values as Record<string, unknown>),
+    stateRequired: e.hasState && family.stateFromStart && e.tensors.length > 0,
+  });
+  // Everything is valid: allocate what the loaded state needs (all or nothing), then write.
+  const heap = e.backend.heap;
+  const slots = family.slots;
+  const wanted = e.plans.map((plan, i) => slots.map((slot, k) =>
+    entries ? entries.some((x) => x.plan === plan && x.buffers[k] !== undefined) || (slot.when?.(newValues[i] as never) ?? true)
+      : slot.when?.(newValues[i] as never) ?? true));
+  const sizes: number[] = [];
+  e.plans.forEach((plan, i) => slots.forEach((_, k) => {
+    if (wanted[i]![k] && plan.state[k]! < 0) sizes.push(plan.total * 4);
+  }));
+  const fresh = heap.allocAll(sizes, `${e.kind} state`);
+  let next = 0;
+  e.plans.forEach((plan, i) => {
+    const g = e.groups[i]!;
+    g.values = Object.assign(g.values, newValues[i]);
+    e.deriveFlags(g, g.values);
+    for (const t of plan.tensors) t.fresh = 0;
+    slots.forEach((_, k) => {
+      const ptr = plan.state[k]!;
+      if (!wanted[i]![k]) {
+        if (ptr >= 0) heap.release(ptr);
+        plan.state[k] = -1;
+        return;
+      }
+      // A reused block is reset too: a tensor whose buffer the dict lacks starts afresh.
+      e.setSlot(plan, k, ptr >= 0 ? ptr : fresh[next++]!, g.values);
+    });
+  });
+  e.steps = 0;
+  for (const t of e.tensors) t.stepBias = 0;
+  if (entries) {
+    for (const x of entries) {
+      x.tensor.stepBias = x.step;
+      x.buffers.forEach((b, k) => {
+        if (b === undefined) return;
+        heap.f32.set(b, x.plan.state[k]! / 4 + x.tensor.rel);
+        x.tensor.fresh &= ~(1 << k);
+      });
+    }
+  }
+  for (const plan of e.plans) updateUniform(plan);
+  e.hasState = entries !== null || family.stateFromStart;
+  e.refreshAliases();
+}
+
+export function saveStateOf<O>(e: Engine<O>): Uint8Array {
+  const dict = stateDictOf(e);
+  return encodeCheckpoint({
+    dict, policy: e.policy, skippedSteps: e.skippedSteps,
+    lengths: e.tensors.map((t) => t.length),
+  }, e.family as unknown as Family<unknown>);
+}
+
+export function loadStateInto<O>(e: Engine<O>, bytes: unknown): void {
+  e.assertLive();
+  const c = decodeCheckpoint(bytes, e.family as unknown as Family<unknown>);
+  const fail = (why: string): never => {
+    throw new CheckpointError(`${e.kind}.loadState: ${why}; the optimizer was not changed`);
+  };
+  if (c.lengths.length !== e.tensors.length) {
+    fail(`the checkpoint has ${c.lengths.length} tensor(s), this optimizer ${e.tensors.length}`);
+  }
+  c.lengths.forEach((n, i) => {
+    if (n !== e.tensors[i]!.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${e.tensors[i]!.length} here`);
+  });
+  try {
+    loadStateDictInto(e, c.dict);
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    fail((err as Error).message.replace(`${e.kind}.loadStateDict: `, ""));
+  }
+  e.policy = c.policy;
+  e.skippedSteps = c.skippedSteps;
+}
