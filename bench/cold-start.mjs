@@ -7,16 +7,18 @@
 // - CJS require: `require("dist/index.cjs")`, likewise after requiring an empty module.
 //
 // Each figure is the median over the samples. The bench reports it; on its own:
-//   node bench/cold-start.mjs [samples=21]      (after `npm run build`)
+//   node bench/cold-start.mjs [samples=21] [dist...]      (after `npm run build`)
+// Given several dist/ directories (another build's, say), it samples them in turn, so that
+// machine noise hits every build alike, and reports each.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
+const DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 
-const esmProbe = (empty) => `
+const esmProbe = (empty, dist) => `
 const t0 = performance.now();
 await import(${JSON.stringify(pathToFileURL(empty).href)});
 const t1 = performance.now();
@@ -27,7 +29,7 @@ const t3 = performance.now();
 console.log(JSON.stringify({ backend, emptyMs: t1 - t0, importMs: t2 - t1, initMs: t3 - t2 }));
 `;
 
-const cjsProbe = (empty) => `
+const cjsProbe = (empty, dist) => `
 const t0 = performance.now();
 require(${JSON.stringify(empty)});
 const t1 = performance.now();
@@ -46,29 +48,39 @@ const run = (args) => JSON.parse(execFileSync(process.execPath, args, { encoding
 
 /** Medians over `samples` fresh processes for each of ESM and CJS, in milliseconds. */
 export function coldStart(samples) {
+  return coldStarts(samples, [DIST])[0];
+}
+
+/** `coldStart` for each build in `dists` (dist/ directories), sampled in turn. */
+export function coldStarts(samples, dists) {
   const dir = mkdtempSync(join(tmpdir(), "simdopt-cold-"));
   try {
     const emptyEsm = join(dir, "empty.mjs");
     const emptyCjs = join(dir, "empty.cjs");
     writeFileSync(emptyEsm, "");
     writeFileSync(emptyCjs, "");
-    const esm = [];
-    const cjs = [];
-    // Alternate the two kinds so that a burst of machine noise lands on both alike.
+    const runs = dists.map(() => ({ esm: [], cjs: [] }));
+    // Alternate builds and kinds, so that a burst of machine noise lands on all alike.
     for (let i = 0; i < samples; i++) {
-      esm.push(run(["--input-type=module", "-e", esmProbe(emptyEsm)]));
-      cjs.push(run(["-e", cjsProbe(emptyCjs)]));
+      dists.forEach((dist, d) => {
+        runs[d].esm.push(run(["--input-type=module", "-e", esmProbe(emptyEsm, dist)]));
+        runs[d].cjs.push(run(["-e", cjsProbe(emptyCjs, dist)]));
+      });
     }
-    const init = esm.map((r) => r.initMs);
-    return {
-      samples,
-      backend: [...new Set(esm.map((r) => r.backend))].join(", "),
-      initMs: median(init), minMs: Math.min(...init), maxMs: Math.max(...init),
-      importMs: median(esm.map((r) => r.importMs)),
-      emptyImportMs: median(esm.map((r) => r.emptyMs)),
-      requireMs: median(cjs.map((r) => r.requireMs)),
-      emptyRequireMs: median(cjs.map((r) => r.emptyMs)),
-    };
+    const results = runs.map(({ esm, cjs }, d) => {
+      const init = esm.map((r) => r.initMs);
+      return {
+        dist: dists[d],
+        samples,
+        backend: [...new Set(esm.map((r) => r.backend))].join(", "),
+        initMs: median(init), minMs: Math.min(...init), maxMs: Math.max(...init),
+        importMs: median(esm.map((r) => r.importMs)),
+        emptyImportMs: median(esm.map((r) => r.emptyMs)),
+        requireMs: median(cjs.map((r) => r.requireMs)),
+        emptyRequireMs: median(cjs.map((r) => r.emptyMs)),
+      };
+    });
+    return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,7 +89,7 @@ export function coldStart(samples) {
 export function describeColdStart(c) {
   const ms = (x) => `${x.toFixed(2)} ms`;
   return [
-    `Cold start, medians over ${c.samples} fresh Node ${process.version} processes:`,
+    `Cold start of ${c.dist}, medians over ${c.samples} fresh Node ${process.version} processes:`,
     `  init()          ${ms(c.initMs)} (min ${c.minMs.toFixed(2)}, max ${c.maxMs.toFixed(2)}; backend ${c.backend})`,
     `  ESM import      ${ms(c.importMs)} after an empty module (which itself took ${ms(c.emptyImportMs)})`,
     `  CJS require     ${ms(c.requireMs)} after an empty module (which itself took ${ms(c.emptyRequireMs)})`,
@@ -85,5 +97,7 @@ export function describeColdStart(c) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(describeColdStart(coldStart(Number(process.argv[2] ?? 21))));
+  const [samples = "21", ...dists] = process.argv.slice(2);
+  const results = coldStarts(Number(samples), dists.length ? dists.map((d) => resolve(d)) : [DIST]);
+  console.log(results.map(describeColdStart).join("\n"));
 }
