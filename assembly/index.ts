@@ -3,11 +3,12 @@
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
 export { allFinite } from "./finite";
+export { l2Norm, l2NormLanes, maxAbs, scale } from "./clip";
 
 /**
  * Version of the calling convention above (argument order, flag bits, constants). The host
  * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
  */
 export function abiVersion(): u32 {
-  return 1;
+  return 2;
 }

@@ -5,9 +5,11 @@ export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimiz
 export type { StateDict, TensorState } from "./state-dict.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";
+export { clipGradNorm, gradNorm, type ClipTarget, type ClipGradNormOptions, type NormType } from "./clip.js";
 export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
 export type { NonFinitePolicy } from "./options.js";
 export type { BackendName } from "./backend.js";
 export type { InitOptions } from "./runtime.js";
 export type { WasmSource } from "./wasm/backend.js";
 export { fallbackReasonOf as fallbackReason } from "./runtime.js";
+export * from "./schedulers/index.js";

@@ -26,9 +26,26 @@ export type Bound<J> = J extends (x: Float32Array, scratch: number, ...args: inf
 export interface Kernels {
   /** 1 when all `n` float32 at `ptr` are finite, else 0. */
   allFinite(n: number, ptr: number): number;
+  /** torch's 2-norm of the `n` float32 at `ptr` (clip_grad_norm_'s per-tensor norm, FORMULAS-2.md). */
+  l2Norm(n: number, ptr: number): number;
+  /**
+   * `l2Norm` of a tensor that arrives in pieces: continues the 8 float32 lane sums at `lanes`
+   * (16-byte aligned, zeroed before the first piece), stores them back, and returns the norm as
+   * if this piece were the last. Every piece but the last holds a multiple of 8 elements.
+   */
+  l2NormLanes(n: number, ptr: number, lanes: number): number;
+  /** max |x| of the `n` float32 at `ptr`: NaN if any is NaN, 0 when n = 0. */
+  maxAbs(n: number, ptr: number): number;
+  /** x = r(x * c) for the `n` float32 at `ptr`, in place; `c` is a float32 value. */
+  scale(n: number, ptr: number, c: number): void;
 }
 
 export type BackendName = "wasm" | "js";
+
+/** Elements of caller-owned data staged per kernel call (a multiple of 8: see l2NormLanes). */
+export const STAGING_ELEMENTS = 8192;
+/** A staging block: 64 bytes (lane sums), then STAGING_ELEMENTS float32. */
+export const STAGING_BYTES = 64 + STAGING_ELEMENTS * 4;
 
 export interface Backend {
   readonly name: BackendName;
@@ -39,4 +56,10 @@ export interface Backend {
    * heap's current array, so re-bind after the heap's generation changes.
    */
   bind<J extends JsKernel>(k: FamilyKernel<J>): Bound<J>;
+  /**
+   * Byte offset of a STAGING_BYTES block allocated with the backend, so that using it never
+   * grows memory. Only where copying caller-owned data in and out for the kernels beats running
+   * the JS kernels on it in place (wasm); absent on the JS backend.
+   */
+  readonly staging?: number;
 }

@@ -61,6 +61,7 @@ export class ParamStore {
   /** The backend whose memory holds this store. */
   readonly backend: Backend;
   private readonly tensors = new Map<string, StoreTensor>();
+  private readonly ordered: StoreTensor[] = [];
   private readonly paramBlock: number;
   private readonly gradBlock: number;
   private readonly totalElements: number;
@@ -115,6 +116,7 @@ export class ParamStore {
         gradPtr: this.gradBlock + offsets[i]! * 4,
       };
       this.tensors.set(name, t);
+      this.ordered.push(t);
       const atPtr = reg.get(t.paramPtr);
       if (atPtr) atPtr.push(t);
       else reg.set(t.paramPtr, [t]);
@@ -150,6 +152,15 @@ export class ParamStore {
   paramsForOptimizer(): Float32Array[] {
     this.assertLive();
     return [...this.tensors.values()].map((t) => this.backend.heap.view(t.paramPtr, t.length));
+  }
+
+  /**
+   * @internal Every tensor with its pointers, in layout order, for work done in place on the
+   * gradients (clipping). Throws as `step()` would on a disposed store or stale views.
+   */
+  tensorsInOrder(): readonly StoreTensor[] {
+    this.assertUsable();
+    return this.ordered;
   }
 
   /** Sets every gradient to +0. */

@@ -1,8 +1,8 @@
 // The README's code runs as written, against the built package (dist/, built by `npm test`):
 // every ```js/```ts block is marked `runnable` (run here, each in a fresh Node process, where
 // "simdopt" resolves to this package's dist/ through its own exports map) or `workers-only`
-// (run in workerd by `npm run test:runtimes`). A `console.log(...); // text` line must print
-// text. The checkpoint format section is checked by reading a real checkpoint with it.
+// (run in workerd by `npm run test:runtimes`). A `console.log(...); // → text` line must
+// print text. The checkpoint format section is checked by reading a real checkpoint with it.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,9 +63,9 @@ describe("README code blocks", () => {
   });
 
   for (const b of runnable) {
-    it(`README.md:${b.line} runs${b.code.includes("console.log") ? " and prints what it says" : ""}`, () => {
+    it(`README.md:${b.line} runs${b.code.includes("// →") ? " and prints what it says" : ""}`, () => {
       const out = runSnippet(b);
-      for (const m of b.code.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)) expect(out).toContain(m[1]!.trim());
+      for (const m of b.code.matchAll(/console\.log\(.*\);\s*\/\/ → (.+)$/gm)) expect(out).toContain(m[1]!.trim());
       if (/^export default \{/m.test(b.code)) {
         const [status, ...body] = out.trim().split(" ");
         expect(status).toBe("200");

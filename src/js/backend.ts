@@ -1,5 +1,6 @@
 import type { Backend, Kernels } from "../backend.js";
 import { arrayBufferSource, Heap } from "../heap.js";
+import { l2NormJs, l2NormLanesJs, maxAbsJs, scaleJs } from "./clip.js";
 import { allFiniteJs } from "./finite.js";
 import { BLOCK } from "./grad.js";
 
@@ -10,6 +11,10 @@ export function createJsBackend(): Backend {
   const scratch = heap.alloc(BLOCK * 4) / 4;
   const kernels: Kernels = {
     allFinite: (n, ptr) => allFiniteJs(heap.f32, n, ptr),
+    l2Norm: (n, ptr) => l2NormJs(heap.f32, n, ptr),
+    l2NormLanes: (n, ptr, lanes) => l2NormLanesJs(heap.f32, n, ptr, lanes),
+    maxAbs: (n, ptr) => maxAbsJs(heap.f32, n, ptr),
+    scale: (n, ptr, c) => scaleJs(heap.f32, n, ptr, c),
   };
   return {
     name: "js",

@@ -1,4 +1,4 @@
-import type { Backend, Kernels } from "../backend.js";
+import { STAGING_BYTES, type Backend, type Kernels } from "../backend.js";
 import { Heap, wasmMemorySource } from "../heap.js";
 
 /** What a host can hand to `init` for the kernels: a compiled module, its bytes, or a URL. */
@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 1;
+const KERNEL_ABI = 2;
 
 /**
  * A kernel source that is of the wrong type, or a module that is not simdopt's kernels of
@@ -52,11 +52,17 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
     throw new KernelSourceError(`${what} has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
-  const kernels: Kernels = { allFinite: exports.allFinite };
+  const kernels: Kernels = { allFinite: exports.allFinite,
+    l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
+  // The staging block brings its own memory, so the heap has at least the room it had without
+  // it, and memory first grows no sooner than it used to.
+  exports.memory.grow(Math.ceil(STAGING_BYTES / 65536));
+  const heap = new Heap(wasmMemorySource(exports.memory));
   return {
     name: "wasm",
-    heap: new Heap(wasmMemorySource(exports.memory)),
+    heap,
     kernels,
+    staging: heap.alloc(STAGING_BYTES),
     bind: (k) => {
       const fn = exports[k.wasm];
       if (typeof fn !== "function") throw new TypeError(`${what} has no kernel ${JSON.stringify(k.wasm)}`);
