@@ -19,7 +19,7 @@ const embedded: BundledKernels = {
  * Chooses the backend for optimizers and stores created afterwards and loads it; resolves to
  * the backend this call chose. Calling it again switches the default; when calls overlap, the
  * last call made wins, whichever finishes first. Compiles synchronously where the engine
- * allows it (about 1 ms in Node), else with `WebAssembly.compile`.
+ * allows it, which is quicker, else with `WebAssembly.compile`.
  */
 export function init(options: InitOptions = {}): Promise<BackendName> {
   return initWith(options, embedded);
