@@ -1,6 +1,7 @@
 // Loading the kernels: the module init() is handed must be simdopt's, of the same kernel ABI.
 import asc from "assemblyscript/asc";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { STAGING_BYTES } from "../src/backend.js";
 import {
   createWasmBackend,
   createWasmBackendSync,
@@ -21,6 +22,20 @@ describe("kernel module checks", () => {
     const bytes = decodeBase64(KERNELS_BASE64);
     expect((await createWasmBackend(bytes)).name).toBe("wasm");
     expect(createWasmBackendSync(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)).name).toBe("wasm");
+  });
+
+  it("keeps the staging block out of the heap's allocations, and fills nothing at init", () => {
+    const bytes = decodeBase64(KERNELS_BASE64);
+    const fill = vi.spyOn(Float32Array.prototype, "fill");
+    try {
+      const b = createWasmBackendSync(bytes);
+      expect(fill).not.toHaveBeenCalled(); // fresh memory is zero already
+      const ptr = b.heap.alloc(16);
+      expect(b.staging).toBeGreaterThan(0);
+      expect(ptr).toBeGreaterThanOrEqual(b.staging! + STAGING_BYTES);
+    } finally {
+      fill.mockRestore();
+    }
   });
 
   it("refuses a module from another kernel ABI, and one that is not simdopt's", async () => {

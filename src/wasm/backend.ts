@@ -1,5 +1,5 @@
 import { STAGING_BYTES, type Backend, type Kernels } from "../backend.js";
-import { Heap, wasmMemorySource } from "../heap.js";
+import { BLOCK_ALIGN, Heap, wasmMemorySource } from "../heap.js";
 
 /** What a host can hand to `init` for the kernels: a compiled module, its bytes, or a URL. */
 export type WasmSource =
@@ -55,14 +55,17 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
   const kernels: Kernels = { allFinite: exports.allFinite,
     l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
   // The staging block brings its own memory, so the heap has at least the room it had without
-  // it, and memory first grows no sooner than it used to.
+  // it, and memory first grows no sooner than it used to. It sits below the heap's base, after
+  // the null block, where the heap never allocates: fresh memory is zero already, so nothing
+  // is filled at init (allocating it from the heap zero-filled 32 KiB on every cold start).
   exports.memory.grow(Math.ceil(STAGING_BYTES / 65536));
-  const heap = new Heap(wasmMemorySource(exports.memory));
+  const staging = BLOCK_ALIGN;
+  const heap = new Heap(wasmMemorySource(exports.memory), Math.ceil((staging + STAGING_BYTES) / BLOCK_ALIGN) * BLOCK_ALIGN);
   return {
     name: "wasm",
     heap,
     kernels,
-    staging: heap.alloc(STAGING_BYTES),
+    staging,
     bind: (k) => {
       const fn = exports[k.wasm];
       if (typeof fn !== "function") throw new TypeError(`${what} has no kernel ${JSON.stringify(k.wasm)}`);
