@@ -88,10 +88,11 @@ class Runtime {
       try {
         return this.useWasm(call, createWasmBackendSync(source, what));
       } catch (e) {
-        // A module that is not simdopt's fails the same way asynchronously; anything else
-        // may be the engine refusing to compile synchronously (a browser's main thread
-        // refuses modules over 4 KB), so the promise-based way decides.
-        if (e instanceof KernelSourceError) return this.failWasm(call, what, e);
+        // A module that is not simdopt's fails the same way asynchronously, and so does an
+        // engine without SIMD; anything else may be the engine refusing to compile
+        // synchronously (a browser's main thread refuses modules over 4 KB), so the
+        // promise-based way decides.
+        if (e instanceof KernelSourceError || wasmUnavailableReason()) return this.failWasm(call, what, e);
       }
     }
     const key = options.wasm ?? bundled;
@@ -138,10 +139,10 @@ class Runtime {
   private decide(call: Call, options: InitOptions, bundled: BundledKernels): BackendName | { source: WasmSource; what: string } {
     if (call.kind === "js") return this.useJs(call, undefined);
     if (this.wasm) return this.useWasm(call, this.wasm);
-    const why = wasmUnavailableReason();
-    if (why) return this.fail(call, why);
+    // Engines without SIMD are found by compiling the kernels, which is as quick as any probe
+    // where SIMD works, and failWasm then says why; only no WebAssembly at all is caught here.
+    if (typeof WebAssembly !== "object") return this.fail(call, "this engine has no WebAssembly");
     if (options.wasm !== undefined) return { source: options.wasm, what: `the \`wasm\` module given to ${call.fn}()` };
-    // Only now load the bundled kernels: an engine without SIMD never needs them.
     const source = bundled.load();
     if (source === undefined) return this.fail(call, `this build has no bundled kernels and ${call.fn}() was given no \`wasm\` module`);
     return { source, what: bundled.label };
@@ -168,10 +169,14 @@ class Runtime {
     return this.apply(call, this.wasm, undefined);
   }
 
-  /** Fails `call` with an error from loading `what`, which the message names. */
+  /**
+   * Fails `call` with an error from loading `what`, which the message names, or with the
+   * engine's want of SIMD when that is the cause.
+   */
   private failWasm(call: Call, what: string, e: unknown): BackendName {
+    if (e instanceof KernelSourceError) return this.fail(call, e.message);
     const message = e instanceof Error ? e.message : String(e);
-    return this.fail(call, e instanceof KernelSourceError ? message : `${what} could not be compiled or instantiated: ${message}`);
+    return this.fail(call, wasmUnavailableReason() ?? `${what} could not be compiled or instantiated: ${message}`);
   }
 
   /** `backend: "wasm"` throws with `why`; `"auto"` falls back to JS and keeps `why`. */

@@ -223,6 +223,23 @@ describe("compiling synchronously first", () => {
   });
 });
 
+describe("an engine without wasm SIMD", () => {
+  it("falls back to JS and says SIMD is missing, or throws that for backend 'wasm'", async () => {
+    // Such an engine rejects the kernels' SIMD instructions, and any probe that uses them.
+    const restore = refuseCompiling(() => new WebAssembly.CompileError("invalid opcode 0xfd"));
+    const validate = vi.spyOn(WebAssembly, "validate").mockReturnValue(false);
+    try {
+      await expect(pkg.init({ backend: "wasm" })).rejects.toThrow(/^simdopt: the wasm backend is unavailable: this engine's WebAssembly has no 128-bit SIMD$/);
+      expect(() => pkg.initSync({ backend: "wasm" })).toThrow(/no 128-bit SIMD/);
+      expect(await pkg.init()).toBe("js");
+      expect(pkg.fallbackReason()).toBe("this engine's WebAssembly has no 128-bit SIMD");
+    } finally {
+      validate.mockRestore();
+      restore();
+    }
+  });
+});
+
 /**
  * Makes synchronous compilation refuse modules over 4 KB as a browser's main thread does;
  * with `asyncError`, the promise-based compile fails too, with that error. Returns the undo.
