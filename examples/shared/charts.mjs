@@ -27,9 +27,11 @@ function colorScale(labels) {
   const domain = labels ?? Object.keys(RUN_COLORS);
   return { domain, range: domain.map((l, i) => RUN_COLORS[l] ?? FALLBACK[i % FALLBACK.length]) };
 }
-/** Log-axis labels as plain numbers from 0.001 to 1000, powers of ten beyond. */
+/** Log-axis labels at powers of ten only: plain numbers from 0.001 to 1000, 1e-8 style beyond. */
 const LOG_AXIS = {
-  labelExpr: "datum.value >= 0.001 && datum.value <= 1000 ? format(datum.value, '~g') : replace(format(datum.value, '.0e'), 'e+', 'e')",
+  labelExpr:
+    "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) > 1e-6 ? '' : " +
+    "datum.value >= 0.001 && datum.value <= 1000 ? format(datum.value, '~g') : replace(format(datum.value, '.0e'), 'e+', 'e')",
 };
 
 const FALLBACK = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"];
@@ -154,7 +156,7 @@ export function effectiveLrChart({ rows, title, subtitle, width = 520, height = 
     mark: { type: "line", strokeWidth: 1.8 },
     encoding: {
       x: { field: "step", type: "quantitative", title: "step" },
-      y: { field: "lr", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS, title: "effective learning rate (log scale)" },
+      y: { field: "lr", type: "quantitative", scale: { type: "log" }, axis: LOG_AXIS, title: "lr / sqrt(G + eps)" },
       color: { field: "run", type: "nominal", scale: colorScale(["Adagrad", "RMSprop"]), title: null },
       strokeDash: { field: "weight", type: "nominal", title: "weight" },
     },

@@ -152,7 +152,7 @@ const pictures = {
     subtitle: [
       "Adagrad: G is the sum of all the weight's squared gradients, so the rate only falls.",
       "RMSprop: G is their running average (α = 0.9), so the rate follows the recent gradients.",
-      "The runs of the bowl picture: lr 0.1, eps under the root (epsInSqrt: true).",
+      "The runs of the bowl picture: lr 0.1, eps under the root (epsInSqrt: true). Log scale.",
     ],
     rows: ["adagrad", "rmsprop"].flatMap((id) => {
       const r = byId(bowl, id);
