@@ -2,7 +2,7 @@
 // against steps, effective learning rates. Data goes in as plain rows; every axis, tick and
 // legend is Vega-Lite's. Browser-safe.
 
-/** The story's runs keep their colours in every picture. */
+/** The story's runs keep their colours in every picture; other labels take FALLBACK in order. */
 export const RUN_COLORS = {
   GD: "#4e79a7",
   "GD + momentum": "#76b7b2",
@@ -23,7 +23,8 @@ const CONFIG = {
   legend: { labelFontSize: 11, titleFontSize: 11 },
 };
 
-function colorScale(labels) {
+/** The colour scale for `labels` (default: the story's runs): `{ domain, range }`. */
+export function colorScale(labels) {
   const domain = labels ?? Object.keys(RUN_COLORS);
   return { domain, range: domain.map((l, i) => RUN_COLORS[l] ?? FALLBACK[i % FALLBACK.length]) };
 }
@@ -34,14 +35,18 @@ const LOG_AXIS = {
     "datum.value >= 0.001 && datum.value <= 1000 ? format(datum.value, '~g') : replace(format(datum.value, '.0e'), 'e+', 'e')",
 };
 
-const FALLBACK = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"];
+// Blue, red, green first: the playground's first three runs (GD, Adagrad, RMSprop) look as in the story.
+const FALLBACK = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"];
 
-/** The layers of one contour panel: isolines, the paths of `runs`, start and minimum. */
-function contourLayers(surface, { points, runs, colors, upto }) {
+/**
+ * The layers of one contour panel: isolines, the paths of `runs`, start and minimum. With
+ * `live`, paths are drawn up to the step in the `upto` signal, which the page moves on.
+ */
+function contourLayers(surface, { points, runs, colors, live, start = surface.start }) {
   const x = { field: "x", type: "quantitative", scale: { domain: surface.domain.x, nice: false, zero: false }, title: "x" };
   const y = { field: "y", type: "quantitative", scale: { domain: surface.domain.y, nice: false, zero: false }, title: "y" };
   const inRuns = { filter: { field: "run", oneOf: runs } };
-  const shown = upto ? [inRuns, { filter: `datum.step <= ${upto}` }] : [inRuns];
+  const shown = live ? [inRuns, { filter: "datum.step <= upto" }] : [inRuns];
   const color = { field: "run", type: "nominal", scale: colors, legend: null };
   const layers = [
     {
@@ -56,7 +61,7 @@ function contourLayers(surface, { points, runs, colors, upto }) {
       encoding: { x, y, color, order: { field: "step", type: "quantitative" } },
     },
     {
-      data: { values: [{ x: surface.start[0], y: surface.start[1], what: "start" }, { x: surface.minimum[0], y: surface.minimum[1], what: "minimum" }] },
+      data: { values: [{ x: start[0], y: start[1], what: "start" }, { x: surface.minimum[0], y: surface.minimum[1], what: "minimum" }] },
       mark: { type: "point", filled: true, size: 50, color: "black" },
       encoding: { x, y, shape: { field: "what", type: "nominal", scale: { domain: ["start", "minimum"], range: ["circle", "cross"] }, legend: null } },
     },
@@ -97,16 +102,18 @@ export function pathPanels({ surface, contour, paths, panels, title, points, col
   };
 }
 
-/** One panel with several runs overlaid (the playground), optionally shown up to step `upto`. */
-export function pathOverlay({ surface, contour, paths, runs, width = 520, upto }) {
-  const colors = colorScale(runs);
+/**
+ * One panel with several runs overlaid (the playground): paths drawn up to the step in the
+ * signal `upto`, from `start`, with a dot at every step if `points`.
+ */
+export function pathOverlay({ surface, contour, paths, runs, start, points = false, width = 520 }) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...panelSize(surface, width),
+    params: [{ name: "upto", value: 0 }],
     datasets: { contour, paths },
-    layer: contourLayers(surface, { points: false, runs, colors, upto }),
-    encoding: {},
-    config: { ...CONFIG, legend: { ...CONFIG.legend, orient: "bottom" } },
+    layer: contourLayers(surface, { points, runs, colors: colorScale(runs), live: true, start }),
+    config: CONFIG,
   };
 }
 
@@ -114,13 +121,14 @@ export function pathOverlay({ surface, contour, paths, runs, width = 520, upto }
  * Loss against steps on a log scale, one line per run; `rows` are the paths' rows.
  * `lossDomain` ([lo, hi]) fixes the axis; lines below it are cut off.
  */
-export function lossChart({ rows, runs, title, subtitle, width = 300, height = 200, lossDomain }) {
+export function lossChart({ rows, runs, title, subtitle, width = 300, height = 200, lossDomain, live = false }) {
   const colors = colorScale(runs);
   return {
     width,
     height,
-    title: { text: title, subtitle },
-    data: { values: rows },
+    ...(title ? { title: { text: title, subtitle } } : {}),
+    ...(live ? { params: [{ name: "upto", value: 0 }], transform: [{ filter: "datum.step <= upto" }], config: CONFIG } : {}),
+    data: live ? { name: "paths", values: rows } : { values: rows },
     mark: { type: "line", strokeWidth: 1.5, clip: true },
     encoding: {
       x: { field: "step", type: "quantitative", title: "step" },
