@@ -11,6 +11,7 @@ import {
   type WasmSource,
 } from "./wasm/backend.js";
 
+/** Options of `init` and `initSync`. */
 export interface InitOptions {
   /**
    * `"auto"` (default) uses wasm SIMD when this engine validates and instantiates it, else the
@@ -39,7 +40,15 @@ export function currentBackend(): Backend {
   return current;
 }
 
-/** Why the last `init({ backend: "auto" })` fell back to JS, if it did. */
+/**
+ * Why the last `init({ backend: "auto" })` fell back to JS, if it did.
+ *
+ * @example
+ * ```ts
+ * const backend = await init();
+ * if (backend === "js") console.warn(`simdopt runs its JS kernels: ${fallbackReason()}`);
+ * ```
+ */
 export function fallbackReasonOf(): string | undefined {
   return fallbackReason;
 }
