@@ -55,7 +55,7 @@ export interface ParamStoreOptions {
    * behind). Default 8: RMSprop with momentum and centered over this store (3) plus one
    * optimizer of the same size over caller-owned arrays (2 for staging, 3 for state). Each
    * store's set-aside adds to those of the stores before it; it is met as far as memory can
-   * grow and never makes the constructor fail.
+   * grow and never makes the constructor fail. A finite number >= 0 (0: set nothing aside).
    */
   reserve?: number;
 }

@@ -10,11 +10,14 @@ const f32 = (text) => {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 };
 
-/** Writes the checkpoint of `run` ({ store, opt, sched, epoch, history }) to `file`, atomically. */
-export function saveCheckpoint(file, { recipe, store, opt, sched, epoch, history }) {
+/**
+ * Writes the checkpoint of `run` ({ recipe, plan, store, opt, sched, epoch, history }) to
+ * `file`, atomically. `plan` describes the run (epochs, data) so that a resume can check it.
+ */
+export function saveCheckpoint(file, { recipe, plan, store, opt, sched, epoch, history }) {
   const weights = Object.fromEntries(store.names.map((name) => [name, b64(store.param(name))]));
   const optimizer = Buffer.from(opt.saveState()).toString("base64");
-  const json = JSON.stringify({ format: FORMAT, recipe, epoch, optimizer, scheduler: sched.stateDict(), weights, history });
+  const json = JSON.stringify({ format: FORMAT, recipe, plan, epoch, optimizer, scheduler: sched.stateDict(), weights, history });
   // Written beside it and renamed, so a crash mid-write leaves the previous checkpoint whole.
   writeFileSync(`${file}.tmp`, json);
   renameSync(`${file}.tmp`, file);
@@ -23,12 +26,16 @@ export function saveCheckpoint(file, { recipe, store, opt, sched, epoch, history
 /**
  * Restores a checkpoint written by saveCheckpoint into a freshly built run of the same recipe:
  * weights into the store, then the optimizer (its options too, so the scheduled lr comes back),
- * then the scheduler. Returns `{ epoch, history }`. Refuses another recipe's checkpoint.
+ * then the scheduler. Returns `{ epoch, history }`. Refuses a checkpoint of another recipe or
+ * of a run planned otherwise (its schedule would not fit).
  */
-export function loadCheckpoint(file, { recipe, store, opt, sched }) {
+export function loadCheckpoint(file, { recipe, plan, store, opt, sched }) {
   const saved = JSON.parse(readFileSync(file, "utf8"));
   if (saved.format !== FORMAT) throw new Error(`${file}: not a checkpoint of this example`);
   if (saved.recipe !== recipe) throw new Error(`${file}: a checkpoint of ${saved.recipe}, not ${recipe}`);
+  if (JSON.stringify(saved.plan) !== JSON.stringify(plan)) {
+    throw new Error(`${file}: a checkpoint of a run of ${JSON.stringify(saved.plan)}, not ${JSON.stringify(plan)}`);
+  }
   const weights = Object.fromEntries(store.names.map((name) => [name, f32(saved.weights[name] ?? "")]));
   for (const name of store.names) {
     if (weights[name].length !== store.param(name).length) throw new Error(`${file}: ${name} has ${weights[name].length} weights, the model ${store.param(name).length}`);

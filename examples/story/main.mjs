@@ -100,6 +100,16 @@ console.log("");
     console.log(`  bowl, effective lr of ${"xy"[w]}: Adagrad ${a[0].toPrecision(2)} -> ${a.at(-1).toPrecision(2)}, RMSprop ${r[0].toPrecision(2)} -> ${r.at(-1).toPrecision(2)}`);
   }
 
+  // Near the minimum the gradients vanish, RMSprop's average decays and its rate climbs, until
+  // a step overshoots: the loss jumps and the rate falls back. The captions point at that step.
+  const rate = [NaN, ...rms.effectiveLr.map((e) => e[1])]; // rate[t]: y's rate after step t
+  const fall = rate.findIndex((v, t) => t > 1 && v < rate[t - 1] / 2);
+  const top = Math.max(...rate.slice(1, fall));
+  let peak = fall - 3;
+  for (let t = fall - 3; t <= fall; t++) if (rms.loss[t] > rms.loss[peak]) peak = t;
+  check(fall > 50 && rms.loss[peak] > 100 * Math.min(...rms.loss.slice(0, peak)), `RMSprop on the bowl should overshoot once its rate has climbed (rate falls at step ${fall})`);
+  console.log(`  bowl, RMSprop: its rate for y climbs to ${top.toPrecision(2)}, a step overshoots (the loss jumps to ${rms.loss[peak].toPrecision(2)} at step ${peak}), and the rate falls back to ${rate[fall].toPrecision(2)} at step ${fall}`);
+
   const rAda = byId(rosenbrock, "adagrad");
   const rMom = byId(rosenbrock, "rmsprop-momentum");
   check(distance(rosenbrock, rAda) > 1, `Adagrad should stall in Rosenbrock's valley, is ${distance(rosenbrock, rAda)} from the minimum`);

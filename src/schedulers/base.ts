@@ -5,11 +5,11 @@ import { show } from "../options.js";
 
 /** One param group as a scheduler sees it: simdopt's groups have this shape for every optimizer. */
 export interface SchedulableGroup {
-  /** Learning rate; schedulers assign it. */
+  /** Learning rate; schedulers assign it. A finite number >= 0. */
   lr: number;
-  /** Momentum factor (SGD, RMSprop); OneCycleLR cycles it. */
+  /** Momentum factor (SGD, RMSprop); OneCycleLR cycles it. A finite number >= 0. */
   momentum?: number;
-  /** Adam's coefficients; OneCycleLR cycles `betas[0]`. */
+  /** Adam's coefficients, each in [0, 1); OneCycleLR cycles `betas[0]`. */
   betas?: readonly [number, number];
 }
 
