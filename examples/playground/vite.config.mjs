@@ -8,6 +8,8 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 export default defineConfig({
   root,
   base: "./",
+  // Vite's dependency cache stays in this folder (node_modules may be shared with other trees).
+  cacheDir: fileURLToPath(new URL("./.vite", import.meta.url)),
   resolve: { alias: { simdopt: fileURLToPath(new URL("../../dist/index.js", import.meta.url)) } },
   build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 4096 },
   logLevel: "warn",
