@@ -2,10 +2,13 @@
 // once per tensor per step with a binary search over ranges sorted at construction.
 import type { GroupPlan } from "./layout.js";
 
-/** PyTorch refuses a tensor in two groups; overlapping views would also be updated twice. */
-export function checkDistinct(kind: string, params: readonly Float32Array[]): void {
+/**
+ * Refuses arrays that share memory: PyTorch refuses a tensor in two groups, and overlapping
+ * views would be updated (or scaled) twice. `name` is how messages call the list.
+ */
+export function checkDistinct(where: string, arrays: readonly Float32Array[], name = "params", what = "parameter"): void {
   const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
-  params.forEach((p, i) => {
+  arrays.forEach((p, i) => {
     if (p.byteLength === 0) return;
     const list = byBuffer.get(p.buffer) ?? [];
     list.push([p.byteOffset, p.byteOffset + p.byteLength, i]);
@@ -15,7 +18,8 @@ export function checkDistinct(kind: string, params: readonly Float32Array[]): vo
     list.sort((a, b) => a[0] - b[0]);
     for (let j = 1; j < list.length; j++) {
       if (list[j]![0] < list[j - 1]![1]) {
-        throw new TypeError(`${kind}: params[${list[j - 1]![2]}] and params[${list[j]![2]}] share memory; each parameter may appear once`);
+        const [a, b] = [list[j - 1]![2], list[j]![2]].sort((x, y) => x - y);
+        throw new TypeError(`${where}: ${name}[${a}] and ${name}[${b}] share memory; each ${what} may appear once`);
       }
     }
   }

@@ -5,6 +5,7 @@ export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimiz
 export type { StateDict, TensorState } from "./state-dict.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";
+export type { LoadStateOptions, SaveStateOptions } from "./checkpoint-sections.js";
 export { clipGradNorm, gradNorm, type ClipTarget, type ClipGradNormOptions, type NormType } from "./clip.js";
 export type { ParamGroup, ParamGroupInput, ParamsInput } from "./groups.js";
 export type { NonFinitePolicy } from "./options.js";

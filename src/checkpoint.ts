@@ -1,12 +1,13 @@
 /**
- * The binary checkpoint format of `saveState()` / `loadState()`, version 1. Little-endian
- * throughout; no alignment is assumed.
+ * The binary checkpoint format of `saveState()` / `loadState()`, versions 1 and 2.
+ * Little-endian throughout; no alignment is assumed.
  *
  * ```
  * header   8 B   magic "SIMDOPT\0"
- *          2 B   u16 format version (1)
+ *          2 B   u16 format version: 1, or 2 when a params or scheduler section follows
  *          1 B   u8  optimizer kind (the family id: 1 = RMSprop, 2 = Adagrad, 3 = SGD, 4 = Adam, 5 = AdamW)
- *          1 B   u8  flags: bit 0 = state exists (RMSprop has none before its first step)
+ *          1 B   u8  flags: bit 0 = state exists (RMSprop has none before its first step);
+ *                version 2 only: bit 1 = params section, bit 2 = scheduler section
  *          1 B   u8  nonFinite policy (0 = propagate, 1 = skip, 2 = throw)
  *          8 B   f64 skipped steps
  *          4 B   u32 group count G
@@ -21,10 +22,17 @@
  *                RMSprop square_avg, momentum_buffer, grad_avg; Adagrad sum; SGD
  *                momentum_buffer; Adam/AdamW exp_avg, exp_avg_sq, max_exp_avg_sq)
  *          per present buffer: n × f32
+ * params section (flags bit 1), per tensor in param order:
+ *          n × f32 the param's values (n from the tensor's record)
+ * scheduler section (flags bit 2):
+ *          1 B   u8  class name length, ASCII class name ("OneCycleLR")
+ *          4 B   u32 byte count L (at most 16 MiB)
+ *          L B   the scheduler's state dict, one value as scheduler-bytes.ts encodes it
  * trailer  4 B   u32 CRC-32 (IEEE) of every byte before it
  * ```
  * Compatibility: a reader refuses any other magic and any version it does not know; a later
- * version that changes the layout bumps the version.
+ * version that changes the layout bumps the version. Version 1 is version 2 without sections,
+ * and is what is written when no section is asked for, so such files read in older builds.
  *
  * Reading trusts no count: each is checked against the optimizer it is loaded into (its groups,
  * tensors, tensor lengths and options) and against the bytes that remain, before anything is
@@ -33,6 +41,7 @@
 import { familyById, type Family } from "./family.js";
 import { plainBytes, showTyped, typedArrayName } from "./intrinsics.js";
 import { show, type NonFinitePolicy } from "./options.js";
+import { decodeValue, encodeValue } from "./scheduler-bytes.js";
 import { planLoad, type LoadPlan, type RawEntry, type StateDict, type StateShape } from "./state-dict.js";
 
 /**
@@ -55,7 +64,13 @@ export class CheckpointError extends RangeError {
   override name = "CheckpointError";
 }
 
-export const FORMAT_VERSION = 1;
+/** The newest version; version 1 is still written when there is no section. */
+export const FORMAT_VERSION = 2;
+const HAS_STATE = 1;
+const HAS_PARAMS = 2;
+const HAS_SCHEDULER = 4;
+/** The largest scheduler section: far beyond any scheduler's state, a bound for crafted files. */
+export const SCHEDULER_MAX_BYTES = 1 << 24;
 const MAGIC = [0x53, 0x49, 0x4d, 0x44, 0x4f, 0x50, 0x54, 0x00]; // "SIMDOPT\0"
 const POLICIES: NonFinitePolicy[] = ["propagate", "skip", "throw"];
 /** Bytes of the header (up to the group count), of a group's counts, of an option with an
@@ -87,6 +102,16 @@ export interface Checkpoint {
   skippedSteps: number;
   /** Element count of every tensor, in param order. */
   lengths: number[];
+  /** The params' values, in param order: a params section. */
+  params?: readonly Float32Array[];
+  /** A scheduler section. */
+  scheduler?: SchedulerState;
+}
+
+/** A scheduler's class name and its state dict, as a checkpoint holds them. */
+export interface SchedulerState {
+  kind: string;
+  state: unknown;
 }
 
 /** Encodes a state dict of an optimizer of `family`. */
@@ -117,15 +142,25 @@ export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8A
     const e = c.dict.state[i];
     if (e) for (const s of slots) if (e[s] instanceof Float32Array) size += 4 * lengths[i]!;
   }
+  const params = c.params;
+  if (params) for (let i = 0; i < tensorCount; i++) size += 4 * lengths[i]!;
+  const kind = c.scheduler?.kind ?? "";
+  const sched = c.scheduler && encodeValue(c.scheduler.state, `${family.name}.saveState: options.scheduler`);
+  if (sched) {
+    if (sched.length > SCHEDULER_MAX_BYTES) {
+      throw new RangeError(`${family.name}.saveState: the scheduler's state takes ${sched.length} bytes; a checkpoint holds at most ${SCHEDULER_MAX_BYTES}`);
+    }
+    size += 1 + kind.length + 4 + sched.length;
+  }
   size += CRC_BYTES;
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
   let o = 0;
   out.set(MAGIC, 0);
   o = 8;
-  dv.setUint16(o, FORMAT_VERSION, true); o += 2;
+  dv.setUint16(o, params || sched ? 2 : 1, true); o += 2;
   dv.setUint8(o++, family.id);
-  dv.setUint8(o++, hasState ? 1 : 0);
+  dv.setUint8(o++, (hasState ? HAS_STATE : 0) | (params ? HAS_PARAMS : 0) | (sched ? HAS_SCHEDULER : 0));
   dv.setUint8(o++, POLICIES.indexOf(c.policy));
   dv.setFloat64(o, c.skippedSteps, true); o += 8;
   dv.setUint32(o, groups.length, true); o += 4;
@@ -155,6 +190,19 @@ export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8A
       o += b.byteLength;
     });
   }
+  if (params) {
+    for (const p of params) {
+      out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
+      o += p.byteLength;
+    }
+  }
+  if (sched) {
+    dv.setUint8(o++, kind.length);
+    for (let j = 0; j < kind.length; j++) out[o++] = kind.charCodeAt(j);
+    dv.setUint32(o, sched.length, true); o += 4;
+    out.set(sched, o);
+    o += sched.length;
+  }
   dv.setUint32(o, crc32(out, o), true);
   return out;
 }
@@ -164,6 +212,10 @@ export interface LoadedCheckpoint {
   plan: LoadPlan;
   policy: NonFinitePolicy;
   skippedSteps: number;
+  /** The params section: private arrays in param order, or null when there is none. */
+  params: Float32Array[] | null;
+  /** The scheduler section, not yet checked against any scheduler, or null. */
+  scheduler: SchedulerState | null;
 }
 
 const popcount = (m: number) => {
@@ -193,7 +245,7 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
   if (size < smallest) fail(`truncated checkpoint (${size} bytes; a checkpoint has at least ${smallest})`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, size);
   const version = dv.getUint16(8, true);
-  if (version !== FORMAT_VERSION) fail(`checkpoint format version ${version}; this build reads version ${FORMAT_VERSION}`);
+  if (version < 1 || version > FORMAT_VERSION) fail(`checkpoint format version ${version}; this build reads versions 1 and 2`);
   const end = size - CRC_BYTES;
   if (crc32(bytes, end) !== dv.getUint32(end, true)) fail("checksum mismatch: the checkpoint is truncated or corrupted");
   let o = 10;
@@ -209,8 +261,8 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
   }
   const kind = shape.kind;
   const flags = dv.getUint8(o++);
-  if (flags > 1) fail(`unknown flags ${flags}`);
-  const hasState = flags === 1;
+  if (flags > (version === 1 ? HAS_STATE : HAS_STATE | HAS_PARAMS | HAS_SCHEDULER)) fail(`unknown flags ${flags} in a version ${version} checkpoint`);
+  const hasState = (flags & HAS_STATE) !== 0;
   const policy = POLICIES[dv.getUint8(o++)] ?? fail("unknown nonFinite policy");
   const skippedSteps = dv.getFloat64(o, true); o += 8;
   if (!Number.isInteger(skippedSteps) || skippedSteps < 0) fail(`bad skipped-step count ${skippedSteps}`);
@@ -276,9 +328,37 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
       entries.push({ key: String(i), index: i, step, buffers });
     }
   }
+  let params: Float32Array[] | null = null;
+  if (flags & HAS_PARAMS) {
+    params = [];
+    for (const plan of plans) {
+      for (const tensor of plan.tensors) {
+        const n = tensor.length;
+        need(4 * n, `the values of param ${tensor.index} (${n} element(s))`);
+        const p = new Float32Array(n);
+        new Uint8Array(p.buffer).set(bytes.subarray(o, o + 4 * n));
+        o += 4 * n;
+        params.push(p);
+      }
+    }
+  }
+  let scheduler: SchedulerState | null = null;
+  if (flags & HAS_SCHEDULER) {
+    need(5, "the scheduler section");
+    const len = dv.getUint8(o++);
+    need(len + 4, "the scheduler section");
+    let name = "";
+    for (let c = 0; c < len; c++) name += String.fromCharCode(bytes[o++]!);
+    const size = dv.getUint32(o, true); o += 4;
+    if (size > SCHEDULER_MAX_BYTES) fail(`the scheduler section claims ${size} bytes; a checkpoint holds at most ${SCHEDULER_MAX_BYTES}`);
+    need(size, "the scheduler's state");
+    const state = decodeValue(bytes, o, o + size, (why) => fail(`the scheduler's state is malformed: ${why}`));
+    o += size;
+    scheduler = { kind: name, state };
+  }
   if (o !== end) fail(`${end - o} unexpected trailing byte(s)`);
   try {
-    return { plan: planLoad({ options, entries: hasState ? entries : null }, shape, where), policy, skippedSteps };
+    return { plan: planLoad({ options, entries: hasState ? entries : null }, shape, where), policy, skippedSteps, params, scheduler };
   } catch (e) {
     if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
     return fail(e.message.startsWith(`${where}: `) ? e.message.slice(where.length + 2) : e.message);

@@ -3,6 +3,7 @@
 // and js/clip.ts.
 import { clipCoefficient, scaleGrads, totalNorm, type GradList, type NormKind } from "./grad-norm.js";
 import { engineOf, Optimizer } from "./optimizer.js";
+import { checkDistinct } from "./aliasing.js";
 import { isDetached } from "./detached.js";
 import { show } from "./options.js";
 import { currentBackend } from "./runtime.js";
@@ -167,29 +168,8 @@ function gradListOf(target: unknown, where: string): GradList {
       throw new TypeError(`${where}: target[${i}] is detached (its buffer was transferred, or it is a view of memory that grew)`);
     }
   }
-  checkDisjoint(grads as Float32Array[], where);
+  checkDistinct(where, grads as Float32Array[], "target", "gradient");
   return { backend: currentBackend(), grads: grads as Float32Array[] };
 }
 
 
-/** A gradient listed twice, or two that overlap, would be scaled twice. */
-function checkDisjoint(grads: readonly Float32Array[], where: string): void {
-  if (grads.length < 2) return;
-  const byBuffer = new Map<ArrayBufferLike, Array<[number, number, number]>>();
-  grads.forEach((g, i) => {
-    if (g.length === 0) return;
-    const list = byBuffer.get(g.buffer) ?? [];
-    list.push([g.byteOffset, g.byteOffset + g.byteLength, i]);
-    byBuffer.set(g.buffer, list);
-  });
-  for (const list of byBuffer.values()) {
-    if (list.length < 2) continue;
-    list.sort((a, b) => a[0] - b[0]);
-    for (let j = 1; j < list.length; j++) {
-      if (list[j]![0] < list[j - 1]![1]) {
-        const [a, b] = [list[j - 1]![2], list[j]![2]].sort((x, y) => x - y);
-        throw new TypeError(`${where}: target[${a}] and target[${b}] share memory; each gradient may appear once`);
-      }
-    }
-  }
-}

@@ -4,6 +4,7 @@ import type { BackendName } from "./backend.js";
 import { Engine, NON_FINITE } from "./engine.js";
 import type { Family } from "./family.js";
 import type { ParamGroup } from "./groups.js";
+import type { LoadStateOptions, SaveStateOptions } from "./checkpoint-sections.js";
 import { checkOption, type NonFinitePolicy } from "./options.js";
 import type { StateDict } from "./state-dict.js";
 import { loadStateDictInto, loadStateInto, saveStateOf, stateDictOf } from "./state-io.js";
@@ -42,8 +43,9 @@ export function engineOf(opt: Optimizer<unknown>): AnyEngine {
  * const opt = new RMSprop([w], { lr: 0.01 }); // every family is an Optimizer
  * opt.step([g]);
  * opt.paramGroups[0].lr = 0.005;              // takes effect at the next step
- * const bytes = opt.saveState();              // options and state; the weights are yours to save
- * opt.loadState(bytes);
+ * const bytes = opt.saveState({ params: true }); // options, state and the weights
+ * w.fill(0);
+ * opt.loadState(bytes);                        // w has its trained values again
  * opt.dispose();
  * ```
  */
@@ -114,19 +116,25 @@ export abstract class Optimizer<O> {
 
   /**
    * The whole optimizer (options, state, nonFinite policy, skipped steps) as a versioned,
-   * checksummed binary checkpoint; the format is in the README ("Checkpoint format"). The
-   * params themselves are not included.
+   * checksummed binary checkpoint; the format is in the README ("Checkpoint format").
+   * `params: true` adds the params' values and `scheduler` that scheduler's state, so that
+   * one file resumes training exactly (see the README's resume recipe). Without either, the
+   * bytes are format version 1, as written by earlier releases.
    */
-  saveState(): Uint8Array {
-    return saveStateOf(this.#e);
+  saveState(options?: SaveStateOptions): Uint8Array {
+    return saveStateOf(this.#e, this, options);
   }
 
   /**
-   * Restores a `saveState()` checkpoint bit for bit. Truncated, corrupted, wrong-version,
-   * wrong-optimizer or wrong-shape input throws a CheckpointError and changes nothing.
+   * Restores a `saveState()` checkpoint bit for bit: options, state, policy, skipped steps,
+   * and the params' values when it holds them. When it holds a scheduler's state, pass that
+   * scheduler (created afresh on this optimizer) as `options.scheduler`. Everything is read
+   * and checked before anything changes: truncated, corrupted, wrong-version,
+   * wrong-optimizer, wrong-shape or wrong-scheduler input throws a CheckpointError and
+   * changes neither the optimizer, its params nor the scheduler.
    */
-  loadState(bytes: Uint8Array): void {
-    loadStateInto(this.#e, bytes);
+  loadState(bytes: Uint8Array, options?: LoadStateOptions): void {
+    loadStateInto(this.#e, this, bytes, options);
   }
 
   /** Gives all memory back; any later use throws. Store tensors are left to their store. */

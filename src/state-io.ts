@@ -2,6 +2,7 @@
 // reads and validates everything into private values first (state-dict.ts, checkpoint.ts),
 // allocates what the loaded state needs, and only then changes the optimizer.
 import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import { checkParams, loadOptions, paramValues, planScheduler, saveOptions, schedulerState, writeParams } from "./checkpoint-sections.js";
 import { PRIVATE, type Engine } from "./engine.js";
 import { slotWanted, type Family } from "./family.js";
 import { updateUniform } from "./layout.js";
@@ -108,19 +109,34 @@ function apply<O>(e: Engine<O>, { values: newValues, entries }: LoadPlan): void 
   e.refreshAliases();
 }
 
-export function saveStateOf<O>(e: Engine<O>): Uint8Array {
+export function saveStateOf<O>(e: Engine<O>, owner: object, options: unknown): Uint8Array {
   e.assertLive();
+  const where = `${e.kind}.saveState`;
+  const o = saveOptions(options, owner, where);
   const dict = stateDictOf(e);
   return encodeCheckpoint({
     dict, policy: e.policy, skippedSteps: e.skippedSteps,
     lengths: e.tensors.map((t) => t.length),
+    params: o.params ? paramValues(e, where) : undefined,
+    scheduler: o.scheduler && schedulerState(o.scheduler),
   }, e.family as unknown as Family<unknown>);
 }
 
-export function loadStateInto<O>(e: Engine<O>, bytes: unknown): void {
+/**
+ * Loads a checkpoint all or nothing: the optimizer's part, the params and the scheduler's
+ * state are each read and checked (the scheduler's by its own loader) before any is applied.
+ */
+export function loadStateInto<O>(e: Engine<O>, owner: object, bytes: unknown, options: unknown): void {
   e.assertLive();
+  const where = `${e.kind}.loadState`;
+  const scheduler = loadOptions(options, owner, where);
   const c = decodeCheckpoint(bytes, shapeOf(e));
+  const applyScheduler = planScheduler(c.scheduler, scheduler, where);
+  if (c.params) checkParams(e, where);
+  // Only allocation can fail from here on, and apply() allocates before it writes.
   apply(e, c.plan);
+  if (c.params) writeParams(e, c.params);
+  applyScheduler?.();
   e.policy = c.policy;
   e.skippedSteps = c.skippedSteps;
 }

@@ -10,23 +10,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, type Optimizer } from "../src/index.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
 import { optimizerClass } from "./helpers/replay.js";
+import { rngOf, type Rng } from "./helpers/random.js";
 
 const BASE_SEED = process.env.SIMDOPT_SEED !== undefined ? Number(process.env.SIMDOPT_SEED) >>> 0 : 0x5eed2026;
 
 // --- a small seeded PRNG (mulberry32) and value generators ---------------------------------
 
-type Rng = () => number; // uniform in [0, 1)
 
-function rngOf(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A per-case seed derived from the base seed and a case label (FNV-1a over the label). */
 function seedFor(label: string): number {

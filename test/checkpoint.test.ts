@@ -102,7 +102,7 @@ for (const backend of ["wasm", "js"] as const) {
           bad[bit >> 3]! ^= 1 << (bit & 7);
           const at = bit >> 3;
           const why = at < 8 ? /not a simdopt checkpoint \(bad magic\)/
-            : at < 10 ? new RegExp(`checkpoint format version ${1 ^ (1 << (bit - 64))}; this build reads version 1`)
+            : at < 10 ? new RegExp(`checkpoint format version ${1 ^ (1 << (bit - 64))}; this build reads versions 1 and 2`)
             : /checksum mismatch/;
           expectRefused(() => target.loadState(bad), why);
         }
@@ -202,9 +202,9 @@ for (const backend of ["wasm", "js"] as const) {
       const rms = sample("RMSprop").opt;
       const bytes = rms.saveState();
       const before = rms.saveState();
-      const v2 = bytes.slice();
-      v2[8] = 2;
-      expect(() => rms.loadState(reseal(v2))).toThrow(/format version 2; this build reads version 1/);
+      const v3 = bytes.slice();
+      v3[8] = 3;
+      expect(() => rms.loadState(reseal(v3))).toThrow(/format version 3; this build reads versions 1 and 2/);
       expect(() => sample("Adagrad").opt.loadState(bytes)).toThrow(/is for RMSprop, not Adagrad/);
       const other = new RMSprop([{ params: [new Float32Array(5)] }, { params: [new Float32Array(3)] }]);
       expectRefused(() => other.loadState(bytes), /tensor 1 has 2 element\(s\) in the checkpoint, 3 here/);

@@ -11,6 +11,7 @@ import { STAGING_ELEMENTS, type BackendName } from "../src/backend.js";
 import { clipGradNorm, gradNorm, init, ParamStore, RMSprop, StaleViewError } from "../src/index.js";
 import { currentBackend } from "../src/runtime.js";
 import { decodeF32, expectBits, firstBitDiff } from "./helpers/fixtures.js";
+import { rngOf } from "./helpers/random.js";
 
 const CLIP_DIR = join(import.meta.dirname, "fixtures", "torch-round2", "clip");
 const BACKENDS: readonly BackendName[] = ["wasm", "js"];
@@ -116,16 +117,6 @@ for (const backend of BACKENDS) {
 
 // --- random inputs: every path agrees with the others and with the model ----------------------
 
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bitsToF32 = (u: number) => new Float32Array(Uint32Array.of(u >>> 0).buffer)[0]!;
 const FINITE_EXTREMES = [

@@ -25,6 +25,7 @@ import {
   decodeF32, DENSE_FIXTURE_DIR, denseFixtureIndex, expectBits, loadDenseFixture, type DenseFixture,
 } from "./helpers/fixtures.js";
 import { adagradRef, adamRef, rmspropRef, sgdRef } from "./helpers/kernel-reference.js";
+import { rngOf, type Rng } from "./helpers/random.js";
 
 const f = Math.fround;
 const BACKENDS: readonly BackendName[] = ["wasm", "js"];
@@ -261,19 +262,7 @@ for (const backendName of BACKENDS) {
 
 // --- random data: reference, both backends, every flag combination ---------------------------
 
-type Rng = () => number;
 
-/** mulberry32: uniform in [0, 1). */
-function rngOf(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seedFor(label: string): number {
   let h = 0x811c9dc5 ^ BASE_SEED;

@@ -12,7 +12,7 @@ import { KERNELS_BASE64 } from "../src/wasm/kernels.generated.js";
 const ROOT = join(import.meta.dirname, "..");
 // The entry holds five optimizers, schedulers and clipping; bundlers drop what an app does not
 // import (sideEffects: false), so these bound the whole package, not a typical bundle.
-const BUDGET = { wasmBytes: 40 * 1024, esmEntryGzipBytes: 48 * 1024 };
+const BUDGET = { wasmBytes: 40 * 1024, esmEntryGzipBytes: 64 * 1024 };
 
 const packed: { files: { path: string }[] } = JSON.parse(
   execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" }),

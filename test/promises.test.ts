@@ -145,6 +145,18 @@ for (const backend of ["wasm", "js"] as const) {
       store.dispose();
     });
 
+    it("the memory limit is checked up front for caller-owned arrays: nothing is allocated or grown", () => {
+      const heap = engineOf(new RMSprop([new Float32Array(1)])).backend.heap;
+      const before = { used: heap.usedBytes, capacity: heap.capacityBytes };
+      // 1 GiB of params: staging (2 GiB) plus three state buffers (3 GiB) cannot fit in 4 GiB.
+      const big = new Float32Array(2 ** 28);
+      const opts = { momentum: 0.9, centered: true };
+      if (backend === "wasm") expect(() => new RMSprop([big], opts)).toThrow(/RMSprop state and staging needs .*does not fit/);
+      else expect(heap.maxBytes).toBeGreaterThan(5 * 2 ** 30); // the JS backend's limit is higher
+      expect(heap.usedBytes).toBe(before.used);
+      expect(heap.capacityBytes).toBe(before.capacity);
+    });
+
     it("opt.backend names the store's backend, even after init() changed the default", async () => {
       const store = new ParamStore({ w: 4 });
       const other = backend === "wasm" ? "js" : "wasm";

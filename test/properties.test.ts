@@ -2,8 +2,9 @@
 // with FC_SEED=<seed> (and FC_PATH=<path>) in the environment.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Adagrad, CheckpointError, init, RMSprop, type NonFinitePolicy, type Optimizer, type StateDict } from "../src/index.js";
-import { crc32 } from "../src/checkpoint.js";
+import { Adagrad, CheckpointError, init, OneCycleLR, RMSprop, type NonFinitePolicy, type Optimizer, type StateDict } from "../src/index.js";
+import { crc32, encodeCheckpoint } from "../src/checkpoint.js";
+import { encodeValue } from "../src/scheduler-bytes.js";
 import { engineOf } from "../src/optimizer.js";
 import { ByteWriter } from "./helpers/checkpoint-bytes.js";
 import { firstBitDiff } from "./helpers/fixtures.js";
@@ -169,6 +170,127 @@ describe("property: the checkpoint loader never half-loads", () => {
       }
       w.bytes(new Uint8Array(c.trailing));
       loadsOrRefuses(opt, w.seal(), opt.saveState());
+    }), params(RUNS * 4));
+  });
+});
+
+describe("property: a checkpoint with params and scheduler state never half-loads", () => {
+  const build = () => {
+    const params = [Float32Array.of(1, -2, 3, 0.5, 0, -1), Float32Array.of(0.25, 4, -8)];
+    const opt = new RMSprop([{ params: [params[0]!], momentum: 0.9 }, { params: [params[1]!], centered: true, momentum: 0.5 }]);
+    const scheduler = new OneCycleLR(opt, { maxLr: [0.1, 0.05], totalSteps: 20 });
+    opt.step([Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(-1, 0, 1)]);
+    scheduler.step();
+    return { opt, scheduler, params };
+  };
+  type Built = ReturnType<typeof build>;
+  const everything = (b: Built) => b.opt.saveState({ params: true, scheduler: b.scheduler });
+  const reseal = (b: Uint8Array) => {
+    if (b.length >= 4) new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, b.length - 4), true);
+    return b;
+  };
+  /** Loads, and then round-trips exactly; or throws a CheckpointError and every bit is as it was. */
+  const loadsOrRefuses = (b: Built, bytes: Uint8Array) => {
+    const before = everything(b);
+    try {
+      b.opt.loadState(bytes, { scheduler: b.scheduler });
+    } catch (e) {
+      expect(e, String(e)).toBeInstanceOf(CheckpointError);
+      expect(everything(b)).toEqual(before);
+      return false;
+    }
+    const again = build();
+    again.opt.loadState(everything(b), { scheduler: again.scheduler });
+    expect(everything(again)).toEqual(everything(b));
+    return true;
+  };
+
+  it(`mutated checkpoints (byte edits, truncations, extensions; checksum re-sealed) load or are refused (${RUNS * 8} runs)`, async () => {
+    await init({ backend: "js" });
+    const b = build();
+    const good = everything(b);
+    const edit = fc.record({ at: fc.nat(good.length - 1), byte: fc.integer({ min: 0, max: 255 }) });
+    const mutation = fc.record({
+      edits: fc.array(edit, { maxLength: 4 }),
+      cut: fc.oneof(fc.constant(0), fc.nat(good.length)),
+      extra: fc.uint8Array({ maxLength: 8 }),
+      seal: fc.boolean(),
+    });
+    let loaded = 0;
+    fc.assert(fc.property(mutation, (m) => {
+      let bytes: Uint8Array = good.slice();
+      for (const e of m.edits) bytes[e.at] = e.byte;
+      if (m.cut) bytes = bytes.slice(0, m.cut);
+      if (m.extra.length) bytes = Uint8Array.from([...bytes, ...m.extra]);
+      if (m.seal) bytes = reseal(bytes);
+      if (loadsOrRefuses(b, bytes)) loaded++;
+    }), params(RUNS * 8));
+    expect(loaded).toBeGreaterThan(0); // edits inside float data are valid checkpoints
+  });
+
+  // Scheduler state as a file could hold it: the real one with keys dropped, added or given
+  // other JSON-like values (special numbers, strings, nesting), checked by OneCycleLR's loader.
+  const KEYS = ["total_steps", "_schedule_phases", "cycle_momentum", "use_beta1", "max_lr", "min_lr", "max_momentum",
+    "base_momentum", "base_lrs", "last_epoch", "_step_count", "_last_lr", "verbose", "gamma", "__proto__"];
+  const number = fc.oneof(fc.double(), fc.constantFrom(0, -0, 1, -1, 20, 0.5, NaN, Infinity, -Infinity, 2 ** 53));
+  const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: "small", withCrossShrink: true },
+      number, fc.boolean(), fc.constant(null), fc.string({ maxLength: 6 }), fc.constantFrom("initial_lr", "max_lr", "min_lr", "max_momentum"),
+      fc.array(tie("value"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum", "x"), tie("value"), { maxKeys: 5 })),
+  })).value;
+  const schedulerEdit = fc.array(fc.record({ key: fc.constantFrom(...KEYS), value: fc.option(json, { nil: undefined }) }), { maxLength: 4 });
+
+  it(`scheduler state with keys dropped, added or changed loads or is refused by the scheduler, changing nothing (${RUNS * 4} runs)`, async () => {
+    await init({ backend: "wasm" });
+    const b = build();
+    const source = build();
+    source.opt.step([Float32Array.of(6, 5, 4, 3, 2, 1), Float32Array.of(1, 1, 1)]);
+    source.scheduler.step();
+    let loaded = 0;
+    fc.assert(fc.property(schedulerEdit, fc.boolean(), (edits, withParams) => {
+      const state: Record<string, unknown> = source.scheduler.stateDict();
+      for (const { key, value } of edits) {
+        if (value === undefined) delete state[key];
+        else Object.defineProperty(state, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      const e = engineOf(source.opt);
+      const bytes = encodeCheckpoint({
+        dict: source.opt.stateDict(), policy: e.policy, skippedSteps: 0, lengths: e.tensors.map((t) => t.length),
+        params: withParams ? source.params : undefined, scheduler: { kind: "OneCycleLR", state },
+      }, e.family);
+      if (loadsOrRefuses(b, bytes)) loaded++;
+    }), params(RUNS * 4));
+    expect(loaded).toBeGreaterThan(0); // edits that keep the state valid
+  });
+
+  it(`crafted scheduler sections (any name, claimed size, tags and counts; checksum sealed) load or are refused (${RUNS * 4} runs)`, async () => {
+    await init({ backend: "js" });
+    const b = build();
+    const base = b.opt.saveState({ params: true });
+    const valid = encodeValue(b.scheduler.stateDict(), "test");
+    // Tokens of the value encoding: tags, counts small and huge, raw bytes, and pieces of a valid state.
+    const token = fc.oneof(
+      fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7, 255).map((t) => [t]),
+      fc.oneof(fc.nat(6), fc.constantFrom(255, 65535, 2 ** 31, 2 ** 32 - 1)).map((n) => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24]),
+      fc.uint8Array({ maxLength: 9 }).map((a) => [...a]),
+      fc.tuple(fc.nat(valid.length), fc.nat(40)).map(([at, n]) => [...valid.subarray(at, at + n)]),
+    );
+    const crafted = fc.record({
+      name: fc.oneof(fc.constant("OneCycleLR"), fc.constant("StepLR"), fc.string({ maxLength: 12 })),
+      nameLength: fc.option(fc.nat(255), { nil: undefined }),
+      tokens: fc.array(token, { maxLength: 12 }),
+      size: fc.option(fc.oneof(fc.nat(200), fc.constantFrom(2 ** 24, 2 ** 24 + 1, 2 ** 32 - 1)), { nil: undefined }),
+      flags: fc.constantFrom(7, 7, 7, 5, 3, 1, 0, 15),
+    });
+    fc.assert(fc.property(crafted, (c) => {
+      const body = c.tokens.flat();
+      const w = new ByteWriter().bytes(base.subarray(0, base.length - 4));
+      w.u8(c.nameLength ?? c.name.length);
+      for (let i = 0; i < c.name.length; i++) w.u8(c.name.charCodeAt(i) & 0xff);
+      w.u32(c.size ?? body.length).bytes(body);
+      const bytes = w.seal();
+      bytes[11] = c.flags; // the base holds state and params: 7 adds the section
+      loadsOrRefuses(b, reseal(bytes));
     }), params(RUNS * 4));
   });
 });

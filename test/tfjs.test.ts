@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, ParamStore } from "../src/index.js";
 import * as simd from "../src/tfjs/index.js";
+import { rngOf } from "./helpers/random.js";
 
 type Backend = "wasm" | "js";
 const BACKENDS: readonly Backend[] = ["wasm", "js"];
@@ -24,17 +25,6 @@ const SHAPES: readonly number[][] = [[1], [3], [17], [25, 40], [1027]];
 
 // --- data ----------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIALS = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-40, 3e38, 1e-20];
 

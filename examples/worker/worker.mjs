@@ -1,8 +1,9 @@
 // A Cloudflare Worker that fine-tunes a small linear model on every request. Each model (one
-// per name) is a Durable Object whose storage holds its checkpoint: the weights and simdopt's
-// optimizer checkpoint (`saveState()` bytes). A request restores both, takes a few optimizer
-// steps on the rows it brings, and stores the new checkpoint; nothing stays in memory between
-// requests, so any instance, started at any time, continues where the last one stopped.
+// per name) is a Durable Object whose storage holds its checkpoint: simdopt's
+// `opt.saveState({ params: true })` bytes, the weights with the optimizer's state. A request
+// restores it, takes a few optimizer steps on the rows it brings, and stores the new one;
+// nothing stays in memory between requests, so any instance, started at any time, continues
+// where the last one stopped.
 //
 //   POST /models/<name>   body { x: number[][] (rows of 8 features), y: number[] } -> losses
 //   GET  /models/<name>   -> { w, b, requests, steps }
@@ -25,26 +26,26 @@ export default {
 export class Model extends DurableObject {
   async fetch(request) {
     await init(); // "wasm": wrangler (or the workerd config) hands simdopt.wasm over as a module
-    const saved = await this.ctx.storage.get(["w", "b", "optimizer", "requests", "steps"]);
-    if (request.method === "GET") {
-      return json({ w: [...(saved.get("w") ?? new Float32Array(FEATURES))], b: saved.get("b")?.[0] ?? 0, requests: saved.get("requests") ?? 0, steps: saved.get("steps") ?? 0 });
-    }
-    if (request.method !== "POST") return json({ error: `${request.method} is not supported` }, 405);
+    const saved = await this.ctx.storage.get(["checkpoint", "requests", "steps"]);
+    if (request.method !== "GET" && request.method !== "POST") return json({ error: `${request.method} is not supported` }, 405);
     let rows;
-    try {
-      rows = parseRows(await request.json());
-    } catch (e) {
-      return json({ error: e.message }, 400);
+    if (request.method === "POST") {
+      try {
+        rows = parseRows(await request.json());
+      } catch (e) {
+        return json({ error: e.message }, 400);
+      }
     }
 
-    // Restore the model and its optimizer from the checkpoint, or start afresh.
+    // The model and its optimizer, restored from the checkpoint (weights included) or fresh.
     const store = new ParamStore({ w: FEATURES, b: 1 });
     const opt = new RMSprop(store, { lr: 0.01, alpha: 0.9, momentum: 0.9 });
     try {
-      if (saved.has("optimizer")) {
-        opt.loadState(saved.get("optimizer"));
-        store.param("w").set(saved.get("w"));
-        store.param("b").set(saved.get("b"));
+      if (saved.has("checkpoint")) opt.loadState(saved.get("checkpoint"));
+      const requests = saved.get("requests") ?? 0;
+      const steps = saved.get("steps") ?? 0;
+      if (request.method === "GET") {
+        return json({ w: [...store.param("w")], b: store.param("b")[0], requests, steps });
       }
       const before = meanSquaredError(store, rows);
       for (let s = 0; s < STEPS_PER_REQUEST; s++) {
@@ -52,11 +53,9 @@ export class Model extends DurableObject {
         opt.step();
       }
       const after = meanSquaredError(store, rows);
-      const requests = (saved.get("requests") ?? 0) + 1;
-      const steps = (saved.get("steps") ?? 0) + STEPS_PER_REQUEST;
-      // One put of several keys is atomic: weights and optimizer state never disagree.
-      await this.ctx.storage.put({ w: store.param("w").slice(), b: store.param("b").slice(), optimizer: opt.saveState(), requests, steps });
-      return json({ before, after, requests, steps, backend: opt.backend });
+      // One put of several keys is atomic: the checkpoint and the counters never disagree.
+      await this.ctx.storage.put({ checkpoint: opt.saveState({ params: true }), requests: requests + 1, steps: steps + STEPS_PER_REQUEST });
+      return json({ before, after, requests: requests + 1, steps: steps + STEPS_PER_REQUEST, backend: opt.backend });
     } finally {
       opt.dispose();
       store.dispose();

@@ -115,6 +115,11 @@ export abstract class Scheduler {
     this._prepareLoad(sd, `${this.kind}.loadStateDict`)();
   }
 
+  /** @internal The class name, which checkpoints keep with the state. */
+  get _kind(): string {
+    return this.kind;
+  }
+
   /** @internal Checks `sd` and returns what applies it. */
   _prepareLoad(sd: unknown, where: string): () => void {
     if (typeof sd !== "object" || sd === null || Array.isArray(sd)) {

@@ -1,0 +1,15 @@
+// The suites' seeded random numbers: the same data in every run, so a failure reproduces.
+
+export type Rng = () => number;
+
+/** mulberry32: a small seeded generator, uniform in [0, 1). */
+export function rngOf(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
