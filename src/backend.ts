@@ -60,6 +60,7 @@ export interface Kernels {
   scale(n: number, ptr: number, c: number): void;
 }
 
+/** The two backends: `"wasm"` (the SIMD kernels) and `"js"` (the exact pure-JS kernels); both give the same bits. */
 export type BackendName = "wasm" | "js";
 
 /** Elements of caller-owned data staged per kernel call (a multiple of 8: see l2NormLanes). */

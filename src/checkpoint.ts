@@ -44,8 +44,23 @@ import { show, type NonFinitePolicy } from "./options.js";
 import { decodeValue, encodeValue } from "./scheduler-bytes.js";
 import { planLoad, type LoadPlan, type RawEntry, type StateDict, type StateShape } from "./state-dict.js";
 
-/** A checkpoint that is truncated, corrupted, of another version or for another optimizer. */
+/**
+ * A checkpoint that is truncated, corrupted, of another version or for another optimizer.
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSprop([new Float32Array(4)]);
+ * const bytes = opt.saveState();
+ * bytes[bytes.length - 1] ^= 1; // damage the checksum
+ * try {
+ *   opt.loadState(bytes);
+ * } catch (e) {
+ *   if (!(e instanceof CheckpointError)) throw e; // refused; opt is unchanged
+ * }
+ * ```
+ */
 export class CheckpointError extends RangeError {
+  /** Always "CheckpointError". */
   override name = "CheckpointError";
 }
 

@@ -26,6 +26,7 @@ export type ClipTarget = ParamStore | readonly Float32Array[] | Optimizer<unknow
  */
 export type NormType = number | "inf";
 
+/** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
   /** Default 2. See {@link NormType}. */
   normType?: NormType;
@@ -63,6 +64,16 @@ export interface ClipGradNormOptions {
  *   StaleViewError for a store with views taken before its memory grew (as `step()`), and a
  *   RangeError when `errorIfNonfinite` is set and the total norm is NaN or ±Inf; each changes
  *   nothing.
+ *
+ * @example
+ * ```ts
+ * const store = new ParamStore({ w: 4, b: 2 });
+ * const opt = new RMSprop(store, { lr: 1e-3 });
+ * store.grad("w").set([3, 0, 0, 0]);
+ * store.grad("b").set([0, 4]);
+ * const total = clipGradNorm(store, 1); // 5, measured before clipping; the grads now have norm about 1
+ * opt.step();
+ * ```
  */
 export function clipGradNorm(target: ClipTarget, maxNorm: number, options: ClipGradNormOptions = {}): number {
   const where = "clipGradNorm";
@@ -89,6 +100,13 @@ export function clipGradNorm(target: ClipTarget, maxNorm: number, options: ClipG
  * @param target as for clipGradNorm.
  * @param normType 2 (default) or Infinity / "inf"; see {@link NormType}.
  * @returns the norm, a float32 value, in the gradients' units (0 when there are none).
+ *
+ * @example
+ * ```ts
+ * const gw = Float32Array.of(3, 0), gb = Float32Array.of(4);
+ * gradNorm([gw, gb]);           // 5
+ * gradNorm([gw, gb], Infinity); // 4: the largest |g|
+ * ```
  */
 export function gradNorm(target: ClipTarget, normType: NormType = 2): number {
   const norm = normKindOf(normType, "gradNorm: normType");

@@ -18,8 +18,22 @@ export const PRIVATE = { viewsEscaped: false } as const;
 
 export const NON_FINITE: EnumSpec = { kind: "enum", torch: "non_finite", default: "propagate", values: NON_FINITE_POLICIES };
 
-/** Thrown by `step()` under `nonFinite: "throw"`. */
+/**
+ * Thrown by `step()` under `nonFinite: "throw"`.
+ *
+ * @example
+ * ```ts
+ * const w = new Float32Array(2);
+ * const opt = new Adam([w], { nonFinite: "throw" });
+ * try {
+ *   opt.step([Float32Array.of(1, NaN)]);
+ * } catch (e) {
+ *   if (!(e instanceof NonFiniteGradientError)) throw e; // w and the state are unchanged
+ * }
+ * ```
+ */
 export class NonFiniteGradientError extends RangeError {
+  /** Always "NonFiniteGradientError". */
   override name = "NonFiniteGradientError";
 }
 

@@ -6,13 +6,19 @@ import { checkOption, resolveOptions, show, type Specs } from "./options.js";
 import { ParamStore } from "./store.js";
 
 /** One param group as given to a constructor: tensors plus option overrides. */
-export type ParamGroupInput<O> = { params: readonly Float32Array[] | ParamStore } & O;
+export type ParamGroupInput<O> = {
+  /** The group's tensors: arrays (copied in and out at each step) or a whole ParamStore (in place). */
+  params: readonly Float32Array[] | ParamStore;
+} & O;
 
 /** An optimizer's params: arrays, param groups, or a whole ParamStore. */
 export type ParamsInput<O> = readonly Float32Array[] | readonly ParamGroupInput<O>[] | ParamStore;
 
 /** A live param group: its tensors and its options, assignable between steps. */
-export type ParamGroup<O> = Values<O> & { readonly params: readonly Float32Array[] };
+export type ParamGroup<O> = Values<O> & {
+  /** The group's tensors: for ParamStore tensors, views of the current memory. */
+  readonly params: readonly Float32Array[];
+};
 
 export interface ParsedGroup<O> {
   params: Float32Array[];

@@ -20,6 +20,12 @@ const embedded: BundledKernels = {
  * the backend this call chose. Calling it again switches the default; when calls overlap, the
  * last call made wins, whichever finishes first. Compiles synchronously where the engine
  * allows it, which is quicker, else with `WebAssembly.compile`.
+ *
+ * @example
+ * ```ts
+ * const backend = await init(); // "wasm" where WebAssembly SIMD works, else "js"
+ * await init({ backend: "js" }); // optimizers created from now on use the JS kernels
+ * ```
  */
 export function init(options: InitOptions = {}): Promise<BackendName> {
   return initWith(options, embedded);
@@ -29,6 +35,12 @@ export function init(options: InitOptions = {}): Promise<BackendName> {
  * `init` without a promise, for Node, Deno, Bun, Workers and web workers. A browser's main
  * thread refuses to compile the kernels synchronously: there `initSync()` falls back to the
  * JS backend (or throws with `backend: "wasm"`), so use `await init()`.
+ *
+ * @example
+ * ```ts
+ * initSync();                    // the kernels are compiled before this returns
+ * const opt = new Adagrad([new Float32Array(4)]);
+ * ```
  */
 export function initSync(options: InitOptions = {}): BackendName {
   return initSyncWith(options, embedded);

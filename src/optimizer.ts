@@ -34,7 +34,21 @@ export function engineOf(opt: Optimizer<unknown>): AnyEngine {
   return e;
 }
 
-/** What every simdopt optimizer offers; `O` is its options type. */
+/**
+ * What every simdopt optimizer offers; `O` is its options type.
+ *
+ * @example
+ * ```ts
+ * const w = new Float32Array(8), g = new Float32Array(8).fill(0.1);
+ * const opt = new RMSprop([w], { lr: 0.01 }); // every family is an Optimizer
+ * opt.step([g]);
+ * opt.paramGroups[0].lr = 0.005;              // takes effect at the next step
+ * const bytes = opt.saveState({ params: true }); // options, state and the weights
+ * w.fill(0);
+ * opt.loadState(bytes);                        // w has its trained values again
+ * opt.dispose();
+ * ```
+ */
 export abstract class Optimizer<O> {
   /**
    * The param groups, in the order given: each has `params` (live views for ParamStore
@@ -66,6 +80,7 @@ export abstract class Optimizer<O> {
   get nonFinite(): NonFinitePolicy {
     return this.#e.policy;
   }
+  /** Changes the policy from the next step on; a value other than the three throws a TypeError and changes nothing. */
   set nonFinite(v: NonFinitePolicy) {
     this.#e.assertLive();
     checkOption(NON_FINITE, v, `${this.#e.kind}.nonFinite`);

@@ -13,6 +13,7 @@ import {
   type WasmSource,
 } from "./wasm/backend.js";
 
+/** Options of `init` and `initSync`. */
 export interface InitOptions {
   /**
    * `"auto"` (default) uses wasm SIMD when this engine validates and instantiates it, else the
@@ -197,7 +198,15 @@ export function currentBackend(): Backend {
   return b;
 }
 
-/** Why the backend in effect is JS although `"auto"` was asked for, if it is. */
+/**
+ * Why the backend in effect is JS although `"auto"` was asked for, if it is.
+ *
+ * @example
+ * ```ts
+ * const backend = await init();
+ * if (backend === "js") console.warn(`simdopt runs its JS kernels: ${fallbackReason()}`);
+ * ```
+ */
 export function fallbackReasonOf(): string | undefined {
   return runtime.fallbackReason;
 }

@@ -12,6 +12,7 @@ import { checkOption, ownNames, show, showKey, type Specs } from "./options.js";
  * absent for SGD (PyTorch keeps none); a buffer PyTorch holds as `None` is `null`.
  */
 export interface TensorState {
+  /** Steps taken by this param (a float, as PyTorch saves it); absent for SGD. */
   step?: number;
   [buffer: string]: Float32Array | number | null | undefined;
 }
@@ -22,8 +23,13 @@ export interface TensorState {
  * dict keyed by int), and buffers as plain arrays of numbers (as from JSON).
  */
 export interface StateDict {
+  /** Per-param state, in param order (empty before the first step, except Adagrad's). */
   state: TensorState[];
-  param_groups: Array<Record<string, unknown> & { params: number[] }>;
+  /** Each group's options under PyTorch's names (`lr`, `weight_decay`, ...), and `params`: the ids of its params. */
+  param_groups: Array<Record<string, unknown> & {
+    /** Ids of the group's params: their positions across all groups, 0, 1, 2, ... */
+    params: number[];
+  }>;
 }
 
 // Keys PyTorch writes into param_groups that have no meaning here; a loaded dict may carry them.

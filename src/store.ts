@@ -3,8 +3,25 @@ import { blockSize, TENSOR_ALIGN_ELEMENTS, type Heap } from "./heap.js";
 import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
 
-/** Thrown when views handed out before the memory grew (or was renewed) are used with an optimizer. */
+/**
+ * Thrown when views handed out before the memory grew (or was renewed) are used with an optimizer.
+ *
+ * @example
+ * ```ts
+ * const store = new ParamStore({ w: 4 }, { reserve: 0 }); // no set-aside: the next optimizer grows memory
+ * const w = store.param("w");
+ * const opt = new RMSprop(store);
+ * try {
+ *   opt.step(); // throws a StaleViewError if creating opt grew memory after w was taken
+ * } catch (e) {
+ *   if (!(e instanceof StaleViewError)) throw e;
+ *   store.params(); // re-read the views; then step() works
+ *   opt.step();
+ * }
+ * ```
+ */
 export class StaleViewError extends Error {
+  /** Always "StaleViewError". */
   override name = "StaleViewError";
 }
 
@@ -30,6 +47,7 @@ export function storeTensorOf(heap: Heap, a: Float32Array): StoreTensor | undefi
 /** Sizes of the tensors of a store, in elements: `{ w1: 784 * 128, b1: 128 }`. */
 export type StoreLayout = Readonly<Record<string, number>>;
 
+/** Options of `new ParamStore(layout, options)`. */
 export interface ParamStoreOptions {
   /**
    * Extra memory to set aside now, as a multiple of the parameters' size, so that creating
@@ -37,7 +55,7 @@ export interface ParamStoreOptions {
    * behind). Default 8: RMSprop with momentum and centered over this store (3) plus one
    * optimizer of the same size over caller-owned arrays (2 for staging, 3 for state). Each
    * store's set-aside adds to those of the stores before it; it is met as far as memory can
-   * grow and never makes the constructor fail.
+   * grow and never makes the constructor fail. A finite number >= 0 (0: set nothing aside).
    */
   reserve?: number;
 }
@@ -79,6 +97,17 @@ export const alignElements = (n: number) => Math.ceil(n / TENSOR_ALIGN_ELEMENTS)
  * once with `params()`/`grads()`) after creating anything. Until every view taken before
  * that has been re-read, `step()` of an optimizer over this store throws a StaleViewError
  * naming them. The constructor allocates everything or nothing.
+ *
+ * @example
+ * ```ts
+ * const store = new ParamStore({ w: 784 * 128, b: 128 }); // before the optimizers: they then fit in its set-aside
+ * const opt = new RMSprop(store, { lr: 1e-3 });
+ * const w = store.param("w"), gw = store.grad("w");     // views into the kernels' memory
+ * for (let i = 0; i < w.length; i++) w[i] = 0.01 * Math.sin(i); // initialise in place
+ * gw.fill(0.5);                                          // your backward pass writes here
+ * opt.step();                                            // no copies: w is updated in place
+ * store.zeroGrad();
+ * ```
  */
 // The default `any` makes a bare `ParamStore` (in ParamsInput, ClipTarget, ...) accept a store
 // of any layout; `new ParamStore({ w: 10 })` infers its own layout.
@@ -212,6 +241,7 @@ export class ParamStore<L extends StoreLayout = any> {
     return this.runtime.name;
   }
 
+  /** True after `dispose()`. */
   get isDisposed(): boolean {
     return this.disposed;
   }

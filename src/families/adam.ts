@@ -23,7 +23,7 @@ export interface AdamOptions {
 
 const f = Math.fround;
 
-/** What Adam and AdamW share: everything but the default and the kind of weight decay. */
+/** @internal What Adam and AdamW share: everything but the default and the kind of weight decay. */
 export function adamFamily(name: string, id: number, weightDecay: number, decayFlag: (o: AdamOptions & { weightDecay: number; lr: number }) => number): Family<AdamOptions, typeof adamJs> {
   return defineFamily<AdamOptions, typeof adamJs>({
     name,

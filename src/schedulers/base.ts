@@ -5,11 +5,11 @@ import { show } from "../options.js";
 
 /** One param group as a scheduler sees it: simdopt's groups have this shape for every optimizer. */
 export interface SchedulableGroup {
-  /** Learning rate; schedulers assign it. */
+  /** Learning rate; schedulers assign it. A finite number >= 0. */
   lr: number;
-  /** Momentum factor (SGD, RMSprop); OneCycleLR cycles it. */
+  /** Momentum factor (SGD, RMSprop); OneCycleLR cycles it. A finite number >= 0. */
   momentum?: number;
-  /** Adam's coefficients; OneCycleLR cycles `betas[0]`. */
+  /** Adam's coefficients, each in [0, 1); OneCycleLR cycles `betas[0]`. */
   betas?: readonly [number, number];
 }
 
@@ -18,6 +18,7 @@ export interface SchedulableGroup {
  * so does any object with `paramGroups` of this shape.
  */
 export interface SchedulableOptimizer {
+  /** The groups whose `lr` (and `momentum` or `betas[0]`) the scheduler writes; their number must not change. */
   readonly paramGroups: ReadonlyArray<SchedulableGroup>;
 }
 
@@ -64,6 +65,15 @@ export function groupCount(kind: string, optimizer: unknown): number {
  * What every scheduler offers: the optimizer it drives, the lrs of its last step, and a state
  * dict. See LRScheduler for the epoch-counting schedulers; ReduceLROnPlateau and SequentialLR
  * build on this directly, as in torch.
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1 });
+ * const sched = new StepLR(opt, { stepSize: 10 });
+ * const saved = sched.stateDict(); // torch's keys: last_epoch, base_lrs, _last_lr, ...
+ * sched.loadStateDict(saved);
+ * sched.getLastLr(); // [0.1]
+ * ```
  */
 export abstract class Scheduler {
   /** The lrs of the param groups after the last step. */

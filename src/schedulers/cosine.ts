@@ -17,6 +17,14 @@ export interface CosineAnnealingLROptions {
  * reached recursively as torch does: each epoch scales (lr − etaMin) by
  * (1 + cos(π·e/tMax)) / (1 + cos(π·(e−1)/tMax)). Past tMax the cosine keeps going, so the lr
  * rises again (a period of 2·tMax), as in torch.
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSprop([new Float32Array(4)], { lr: 0.01 });
+ * const sched = new CosineAnnealingLR(opt, { tMax: 100, etaMin: 1e-5 }); // per epoch, or per batch with tMax in batches
+ * for (let epoch = 0; epoch < 100; epoch++) sched.step();
+ * sched.getLastLr(); // [1e-5]
+ * ```
  */
 export class CosineAnnealingLR extends LRScheduler {
   private tMax: number;
@@ -79,6 +87,13 @@ export interface CosineAnnealingWarmRestartsOptions {
  * where tCur counts epochs since the last restart and the cycle length tI starts at t0 and is
  * multiplied by tMult at each restart. Computed from the base lrs every step, so it does not
  * compose with other schedulers.
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1, momentum: 0.9 });
+ * const sched = new CosineAnnealingWarmRestarts(opt, { t0: 10, tMult: 2 }); // restarts at epochs 10, 30, 70, ...
+ * sched.step();
+ * ```
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   private t0: number;

@@ -10,7 +10,17 @@ export interface ExponentialLROptions {
   lastEpoch?: number;
 }
 
-/** torch's `ExponentialLR`: lr = baseLr · gamma^epoch, applied recursively (lr · gamma each epoch). */
+/**
+ * torch's `ExponentialLR`: lr = baseLr · gamma^epoch, applied recursively (lr · gamma each epoch).
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1 });
+ * const sched = new ExponentialLR(opt, { gamma: 0.9 });
+ * sched.step();
+ * sched.getLastLr(); // [0.09]
+ * ```
+ */
 export class ExponentialLR extends LRScheduler {
   private gamma: number;
 

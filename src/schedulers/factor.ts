@@ -15,6 +15,14 @@ export interface ConstantLROptions {
 /**
  * torch's `ConstantLR`: lr = baseLr · factor for epochs below `totalIters`, then baseLr.
  * Recursive as in torch: epoch 0 multiplies the lr by factor, epoch totalIters divides it back.
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSprop([new Float32Array(4)], { lr: 0.01 });
+ * const sched = new ConstantLR(opt, { factor: 0.5, totalIters: 4 }); // 0.005 for 4 epochs, then 0.01
+ * for (let epoch = 0; epoch < 4; epoch++) sched.step();
+ * sched.getLastLr(); // [0.01]
+ * ```
  */
 export class ConstantLR extends LRScheduler {
   private factor: number;
@@ -68,6 +76,13 @@ export interface LinearLROptions {
  * torch's `LinearLR`: lr = baseLr · (startFactor + (endFactor − startFactor) · min(epoch, totalIters) / totalIters),
  * reached recursively as in torch: each epoch up to totalIters multiplies the lr by
  * 1 + (end − start) / (totalIters·start + (epoch − 1)·(end − start)).
+ *
+ * @example
+ * ```ts
+ * const opt = new AdamW([new Float32Array(4)], { lr: 1e-3 });
+ * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 }); // 1e-4 rising to 1e-3 over 5 epochs
+ * warmup.step();
+ * ```
  */
 export class LinearLR extends LRScheduler {
   private startFactor: number;

@@ -13,6 +13,7 @@ export interface LambdaLROptions {
   /** The epoch to resume after (torch `last_epoch`). Default -1: start afresh. */
   lastEpoch?: number;
 }
+/** MultiplicativeLR options: the same as LambdaLR's (`lrLambda` gives a factor per epoch). */
 export type MultiplicativeLROptions = LambdaLROptions;
 
 function lambdasOf(kind: string, options: unknown, groups: number): LrLambda[] {
@@ -49,6 +50,13 @@ function lambdasField(kind: string, groups: number): StateField {
 /**
  * torch's `LambdaLR`: lr = baseLr · lrLambda(epoch), from the base lrs at every step (so it
  * replaces, not composes with, other schedules).
+ *
+ * @example
+ * ```ts
+ * const opt = new Adam([new Float32Array(4)], { lr: 1e-3 });
+ * const sched = new LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch });
+ * sched.step();
+ * ```
  */
 export class LambdaLR extends LRScheduler {
   private readonly lambdas: LrLambda[];
@@ -74,6 +82,13 @@ export class LambdaLR extends LRScheduler {
 /**
  * torch's `MultiplicativeLR`: from epoch 1 on, lr = lr · lrLambda(epoch) each step (the lr at
  * epoch 0 is left as it is).
+ *
+ * @example
+ * ```ts
+ * const opt = new Adam([new Float32Array(4)], { lr: 1e-3 });
+ * const sched = new MultiplicativeLR(opt, { lrLambda: () => 0.95 }); // lr · 0.95 at every step
+ * sched.step();
+ * ```
  */
 export class MultiplicativeLR extends LRScheduler {
   private readonly lambdas: LrLambda[];

@@ -27,6 +27,14 @@ export function baseLrsFor(kind: string, optimizer: SchedulableOptimizer, lastEp
  * is one call of `step()`, made after the optimizer's step: once per epoch or once per batch,
  * as suits the schedule, since every length option (stepSize, tMax, totalIters, ...) counts
  * these calls. Creating a scheduler writes the lrs of epoch 0 (of `lastEpoch + 1` when given).
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1 });
+ * const sched = new ExponentialLR(opt, { gamma: 0.5 }); // an LRScheduler
+ * opt.step([new Float32Array(4).fill(1)]); // the optimizer's step first,
+ * sched.step();                            // then the scheduler's: lr 0.05
+ * ```
  */
 export abstract class LRScheduler extends Scheduler {
   /** torch's `last_epoch`: the epoch whose lrs the groups hold. */

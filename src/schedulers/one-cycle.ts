@@ -94,6 +94,16 @@ const annealLinear = (start: number, end: number, pct: number): number => (end -
  * of totalSteps steps never uses, extend the last phase's curve); the next call throws. With
  * "linear" annealing that extension would go below 0, so the lr and momentum stay at the
  * cycle's final values for that step instead.
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1, momentum: 0.9 });
+ * const sched = new OneCycleLR(opt, { maxLr: 0.1, epochs: 10, stepsPerEpoch: 100 }); // stepped after every batch
+ * for (let batch = 0; batch < 1000; batch++) {
+ *   opt.step([new Float32Array(4).fill(0.1)]);
+ *   sched.step();
+ * }
+ * ```
  */
 export class OneCycleLR extends LRScheduler {
   private totalSteps: number;

@@ -29,6 +29,14 @@ const OPTIONS = ["mode", "factor", "patience", "threshold", "thresholdMode", "co
  * improved for more than `patience` steps, every group's lr becomes max(lr · factor, minLr)
  * (unless that changes it by eps or less), then `cooldown` steps pass before bad steps count
  * again. A NaN metric never counts as an improvement.
+ *
+ * @example
+ * ```ts
+ * const opt = new RMSprop([new Float32Array(4)], { lr: 0.01 });
+ * const sched = new ReduceLROnPlateau(opt, { factor: 0.5, patience: 2 });
+ * for (const validationLoss of [0.9, 0.8, 0.81, 0.82, 0.83]) sched.step(validationLoss);
+ * sched.getLastLr(); // [0.005]: 3 evaluations without improvement
+ * ```
  */
 export class ReduceLROnPlateau extends Scheduler {
   private mode: "min" | "max";

@@ -15,6 +15,13 @@ export interface PolynomialLROptions {
 /**
  * torch's `PolynomialLR`: lr = baseLr · (1 − min(epoch, totalIters) / totalIters)^power, applied
  * recursively: epoch e ≤ totalIters multiplies the lr by ((1 − e/T) / (1 − (e−1)/T))^power.
+ *
+ * @example
+ * ```ts
+ * const opt = new SGD([new Float32Array(4)], { lr: 0.1 });
+ * const sched = new PolynomialLR(opt, { totalIters: 10, power: 2 }); // to 0 along (1 − e/10)²
+ * sched.step();
+ * ```
  */
 export class PolynomialLR extends LRScheduler {
   private totalIters: number;

@@ -29,6 +29,15 @@ function milestonesOf(v: unknown, where: string, n: number): number[] {
  * step each scheduler took when it was created, and restarts the first one. At a milestone the
  * next scheduler starts at its epoch 0 from its closed form (for CosineAnnealingLR: its base
  * lr), as torch's `step(0)` does; after that it steps on recursively.
+ *
+ * @example
+ * ```ts
+ * const opt = new AdamW([new Float32Array(4)], { lr: 1e-3 });
+ * const warmup = new LinearLR(opt, { startFactor: 0.1, totalIters: 5 });
+ * const decay = new CosineAnnealingLR(opt, { tMax: 95 });
+ * const sched = new SequentialLR(opt, { schedulers: [warmup, decay], milestones: [5] });
+ * for (let epoch = 0; epoch < 100; epoch++) sched.step();
+ * ```
  */
 export class SequentialLR extends Scheduler {
   private readonly schedulers: LRScheduler[];

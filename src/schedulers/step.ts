@@ -17,6 +17,18 @@ export interface StepLROptions {
  * torch's `StepLR`: lr = baseLr · gamma^⌊epoch / stepSize⌋, applied recursively (the lr is
  * multiplied by gamma whenever the epoch reaches a multiple of stepSize), so changes made to
  * the lr from outside carry on.
+ *
+ * @example
+ * ```ts
+ * const w = new Float32Array(4);
+ * const opt = new SGD([w], { lr: 0.1 });
+ * const sched = new StepLR(opt, { stepSize: 30, gamma: 0.1 }); // 0.1 until epoch 30, then 0.01, ...
+ * for (let epoch = 0; epoch < 60; epoch++) {
+ *   opt.step([new Float32Array(4).fill(0.5)]);
+ *   sched.step();
+ * }
+ * sched.getLastLr(); // [0.001]: two decays of 0.1
+ * ```
  */
 export class StepLR extends LRScheduler {
   private stepSize: number;
@@ -85,6 +97,13 @@ function parseCounter(v: unknown, where: string): Map<number, number> {
 /**
  * torch's `MultiStepLR`: lr = baseLr · gamma^(number of milestones <= epoch), applied
  * recursively (the lr is multiplied by gamma^count on reaching a milestone).
+ *
+ * @example
+ * ```ts
+ * const opt = new Adam([new Float32Array(4)], { lr: 1e-3 });
+ * const sched = new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 }); // 1e-3, then 1e-4 at 30, 1e-5 at 80
+ * sched.step();
+ * ```
  */
 export class MultiStepLR extends LRScheduler {
   private milestones: Map<number, number>;

@@ -8,6 +8,14 @@ import { TfjsOptimizer } from "./optimizer.js";
  * cpu backend, bit for bit, and the same weights (`accumulator`). TF.js's formula:
  * acc += g², w += −lr · g / sqrt(acc + eps), with eps the TF.js backend's epsilon at each step
  * (1e-7 on cpu and wasm) inside the root.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const opt = new SimdoptAdagrad(0.1); // what adagrad(0.1) returns
+ * opt.minimize(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ * ```
  */
 export class SimdoptAdagrad extends TfjsOptimizer<TfjsAdagradValues> {
   /** The name TF.js serialization (`model.save`, `tf.loadLayersModel`) knows this class by. */
@@ -52,6 +60,14 @@ export class SimdoptAdagrad extends TfjsOptimizer<TfjsAdagradValues> {
  *
  * @param learningRate Step size; required.
  * @param initialAccumulatorValue Starting value of every accumulator element. Default 0.1.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const target = tf.tensor1d([1, 2, 3]);
+ * const opt = adagrad(0.5); // instead of tf.train.adagrad(0.5)
+ * for (let i = 0; i < 100; i++) opt.minimize(() => tf.sum(tf.squaredDifference(w, target)));
+ * ```
  */
 export function adagrad(learningRate: number, initialAccumulatorValue = 0.1): SimdoptAdagrad {
   return new SimdoptAdagrad(learningRate, initialAccumulatorValue);

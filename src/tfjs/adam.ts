@@ -11,6 +11,14 @@ const f = Math.fround;
  * m = beta1·m + (1 − beta1)·g, v = beta2·v + (1 − beta2)·g²,
  * w += −lr · (m / (1 − beta1^t)) / (sqrt(v / (1 − beta2^t)) + eps), where beta^t is a float32
  * power kept by multiplying by beta after every step (after setWeights: float32 pow(beta, t+1)).
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const opt = new SimdoptAdam(0.001); // what adam(0.001) returns
+ * opt.minimize(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ * ```
  */
 export class SimdoptAdam extends TfjsOptimizer<TfjsAdamValues> {
   /** The name TF.js serialization (`model.save`, `tf.loadLayersModel`) knows this class by. */
@@ -84,6 +92,14 @@ export class SimdoptAdam extends TfjsOptimizer<TfjsAdamValues> {
  * @param beta2 Decay of the second moment. Default 0.999.
  * @param epsilon Added to sqrt(v̂). Default null: the TF.js backend's epsilon (1e-7 on cpu
  *   and wasm) when the optimizer is created.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const target = tf.tensor1d([1, 2, 3]);
+ * const opt = adam(0.05); // instead of tf.train.adam(0.05)
+ * for (let i = 0; i < 100; i++) opt.minimize(() => tf.sum(tf.squaredDifference(w, target)));
+ * ```
  */
 export function adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon: number | null = null): SimdoptAdam {
   return new SimdoptAdam(learningRate, beta1, beta2, epsilon);

@@ -7,6 +7,14 @@ import { TfjsOptimizer } from "./optimizer.js";
  * `tf.train.momentum` on simdopt's kernels: the same numbers as TF.js's MomentumOptimizer on
  * its cpu backend, bit for bit, and the same weights (`momentum`). TF.js's formula:
  * acc = momentum·acc + g, w += (−lr)·acc, or with Nesterov w += (−lr)·(g + acc·momentum).
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const opt = new SimdoptMomentum(0.05, 0.9, true); // what momentum(0.05, 0.9, true) returns
+ * opt.minimize(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ * ```
  */
 export class SimdoptMomentum extends TfjsOptimizer<TfjsMomentumValues> {
   /** The name TF.js serialization (`model.save`, `tf.loadLayersModel`) knows this class by. */
@@ -18,7 +26,7 @@ export class SimdoptMomentum extends TfjsOptimizer<TfjsMomentumValues> {
   protected useNesterov: boolean;
   readonly #values: TfjsMomentumValues;
 
-  /** The arguments and defaults of `tf.train.momentum`; see {@link momentum}. */
+  /** The arguments and defaults of `tf.train.momentum`; see the `momentum()` factory. */
   constructor(learningRate: number, momentum: number, useNesterov = false) {
     super(TFJS_MOMENTUM);
     this.learningRate = finite("momentum: learningRate", learningRate);
@@ -63,6 +71,14 @@ export class SimdoptMomentum extends TfjsOptimizer<TfjsMomentumValues> {
  * @param learningRate Step size; required.
  * @param momentum Momentum factor; required.
  * @param useNesterov Nesterov momentum. Default false.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const target = tf.tensor1d([1, 2, 3]);
+ * const opt = momentum(0.05, 0.9); // instead of tf.train.momentum(0.05, 0.9)
+ * for (let i = 0; i < 100; i++) opt.minimize(() => tf.sum(tf.squaredDifference(w, target)));
+ * ```
  */
 export function momentum(learningRate: number, momentum: number, useNesterov = false): SimdoptMomentum {
   return new SimdoptMomentum(learningRate, momentum, useNesterov);

@@ -26,6 +26,17 @@ export interface NamedTensor {
   tensor: Tensor;
 }
 
+/**
+ * What the simdopt/tfjs optimizers share: each is a `tf.Optimizer` (`minimize`,
+ * `applyGradients`, `getWeights`/`setWeights`, `dispose`, serialization) whose slots live in
+ * simdopt's memory and whose step is one simdopt kernel call.
+ *
+ * @example
+ * ```ts
+ * const opt = rmsprop(1e-3);
+ * opt instanceof tf.Optimizer; // true: model.compile({ optimizer: opt, ... }) takes it
+ * ```
+ */
 export abstract class TfjsOptimizer<O> extends Optimizer {
   readonly #family: Family<O>;
   #memory: VariableMemory<O> | undefined;

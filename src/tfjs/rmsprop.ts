@@ -9,6 +9,14 @@ import { TfjsOptimizer } from "./optimizer.js";
  * TF.js's formula: ms = decay·ms + (1 − decay)·g², mom = momentum·mom + lr·g / sqrt(ms + eps),
  * w −= mom; centered: mg = decay·mg + (1 − decay)·g and the root is sqrt(ms − (mg² + eps)).
  * Note that eps sits inside the root (PyTorch's RMSprop adds it outside).
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const opt = new SimdoptRMSProp(0.01, 0.9, 0.9); // what rmsprop(0.01, 0.9, 0.9) returns
+ * opt.minimize(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ * ```
  */
 export class SimdoptRMSProp extends TfjsOptimizer<TfjsRmspropValues> {
   /** The name TF.js serialization (`model.save`, `tf.loadLayersModel`) knows this class by. */
@@ -65,6 +73,14 @@ export class SimdoptRMSProp extends TfjsOptimizer<TfjsRmspropValues> {
  * @param epsilon Added to the running average inside the square root. Default null: the TF.js
  *   backend's epsilon (1e-7 on cpu and wasm) when the optimizer is created.
  * @param centered Divide by an estimate of the variance instead. Default false.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const target = tf.tensor1d([1, 2, 3]);
+ * const opt = rmsprop(0.01); // instead of tf.train.rmsprop(0.01)
+ * for (let i = 0; i < 100; i++) opt.minimize(() => tf.sum(tf.squaredDifference(w, target)));
+ * ```
  */
 export function rmsprop(learningRate: number, decay = 0.9, momentum = 0, epsilon: number | null = null, centered = false): SimdoptRMSProp {
   return new SimdoptRMSProp(learningRate, decay, momentum, epsilon, centered);

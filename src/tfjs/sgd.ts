@@ -6,6 +6,14 @@ import { TfjsOptimizer } from "./optimizer.js";
 /**
  * `tf.train.sgd` on simdopt's kernels: the same numbers as TF.js's SGDOptimizer on its cpu
  * backend, bit for bit: w += (−lr)·g. No slots.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const opt = new SimdoptSGD(0.1); // what sgd(0.1) returns
+ * opt.minimize(() => tf.sum(tf.square(w)));
+ * opt.dispose();
+ * ```
  */
 export class SimdoptSGD extends TfjsOptimizer<TfjsSgdValues> {
   /** The name TF.js serialization (`model.save`, `tf.loadLayersModel`) knows this class by. */
@@ -47,6 +55,14 @@ export class SimdoptSGD extends TfjsOptimizer<TfjsSgdValues> {
  * Drop-in for `tf.train.sgd`.
  *
  * @param learningRate Step size; required.
+ *
+ * @example
+ * ```ts
+ * const w = tf.variable(tf.zeros([3]));
+ * const target = tf.tensor1d([1, 2, 3]);
+ * const opt = sgd(0.1); // instead of tf.train.sgd(0.1)
+ * for (let i = 0; i < 100; i++) opt.minimize(() => tf.sum(tf.squaredDifference(w, target)));
+ * ```
  */
 export function sgd(learningRate: number): SimdoptSGD {
   return new SimdoptSGD(learningRate);
