@@ -47,7 +47,7 @@ export function chartSpec({ meta, results }) {
   const ys = values.flatMap((v) => [v.lo, v.hi]);
   const decades = [];
   for (let e = Math.floor(Math.log10(Math.min(...ys))); e <= Math.ceil(Math.log10(Math.max(...ys))); e++) decades.push(10 ** e);
-  const tfCpu = results.some((r) => r.impl === "tfjs-cpu" && r.available) ? `; TF.js cpu timed up to ${meta.tfCpuMax.toExponential(0).replace("+", "")} elements only` : "";
+  const tfCpu = results.some((r) => r.impl === "tfjs-cpu" && r.available) ? [`TF.js cpu backend timed up to ${meta.tfCpuMax.toExponential(0).replace("+", "")} elements only`] : [];
   const line = (c) => ({
     transform: [{ filter: c ? "datum.c" : "!datum.c" }],
     mark: { type: "line", point: false },
@@ -68,7 +68,8 @@ export function chartSpec({ meta, results }) {
       text: "One optimizer step: ns per element (lower is better)",
       subtitle: [
         `${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${date}${meta.quick ? " (quick run)" : ""}`,
-        `median over rounds; error bars hold the median with 90% confidence; log axes${tfCpu}`,
+        "median over rounds; error bars hold the median with 90% confidence; log axes",
+        ...tfCpu,
       ],
       anchor: "start",
     },
@@ -89,7 +90,7 @@ export function chartSpec({ meta, results }) {
           scale: { type: "log", domain: [decades[0], decades[decades.length - 1]], nice: false },
           axis: { values: decades, format: "~g" },
         },
-        color: { ...channel(0), legend: { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolSize: 500, symbolOpacity: 1 } },
+        color: { ...channel(0), legend: { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolSize: 300, symbolOpacity: 1 } },
       },
       layer: [
         { mark: { type: "errorbar", ticks: { size: 6 } }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
@@ -100,7 +101,7 @@ export function chartSpec({ meta, results }) {
       ],
     },
     config: {
-      legend: { orient: "bottom", columns: 4, labelLimit: 240 },
+      legend: { orient: "bottom", columns: 4, columnPadding: 16, labelLimit: 200 },
       axis: { grid: true, gridColor: "#e6e6e6" },
       background: "white",
     },

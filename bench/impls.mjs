@@ -91,7 +91,7 @@ export const IMPLEMENTATIONS = [
   { id: "tfjs-wasm", label: "TF.js wasm backend", setup: tfjs("wasm"), skip: noTf },
   {
     id: "tfjs-cpu", label: "TF.js cpu backend", setup: tfjs("cpu"),
-    // A step takes 0.2-0.5 µs per element here: seconds a timing at 1e7.
+    // Its steps take tens to hundreds of ns per element: seconds per timing at 1e6 and up.
     skip: (kernel, n, { tfCpuMax }) => noTf(kernel) ?? (n > tfCpuMax ? `not timed above ${tfCpuMax.toExponential(0).replace("+", "")}` : undefined),
   },
   { id: "c-sse4.2", label: "C -O3 -msse4.2", native: ["-msse4.2"] },

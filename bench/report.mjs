@@ -97,7 +97,7 @@ export function printChecklist(results, { facade, skipCheck, subnormal }) {
     `${facade.ratio.toFixed(2)}× (${facade.stepNs.toFixed(0)} ns vs ${facade.directNs.toFixed(0)} ns)`);
   const met = out.filter((t) => t.ok).length;
   console.log(`${met} of ${out.length} targets met`);
-  console.log(`\nnonFinite: "skip" at ${skipCheck.n.toExponential(0)}: ${skipCheck.skipNsPerElement.toFixed(3)} vs ${skipCheck.plainNsPerElement.toFixed(3)} ns/element plain, ${skipCheck.ratio.toFixed(2)}× the plain step`);
+  console.log(`\nnonFinite: "skip" at ${sizeLabel(skipCheck.n)}: ${skipCheck.skipNsPerElement.toFixed(3)} vs ${skipCheck.plainNsPerElement.toFixed(3)} ns/element plain, ${skipCheck.ratio.toFixed(2)}× the plain step`);
   // Subnormal slowdowns vary from run to run on a VM (microcode assists), by up to 2x for the
   // same code, so they are shown side by side rather than checked.
   for (const [kernel, { n, wasm, c }] of Object.entries(subnormal)) {
