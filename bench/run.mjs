@@ -35,7 +35,7 @@ const { coldStart, describeColdStart } = await import("./cold-start.mjs");
 const { groups, printGroups } = await import("./groups.mjs");
 const { overhead } = await import("./overhead.mjs");
 const { printChecklist, printResults } = await import("./report.mjs");
-const { CONFIDENCE, NOISY, summarise } = await import("./stats.mjs");
+const { CONFIDENCE, confidenceRank, NOISY, summarise } = await import("./stats.mjs");
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 
 const USAGE = "usage: node bench/run.mjs [--quick] [--only KERNEL,...] [--json PATH] [--chart PATH] [--rounds N]";
@@ -46,9 +46,9 @@ const FULL = {
   rounds: 4,
   timing: { timeMs: 50, warmupMs: 20, minIterations: 3 },
   tfCpuMax: 1e5,
-  // Re-measuring stops at 3× a cell's rounds, after 10 s on one cell, or once 2 min have gone
-  // to it in the whole run: on a busy machine more rounds rarely settle every cell.
-  remeasure: { factor: 3, cellMs: 10_000, totalMs: 120_000 },
+  // Re-measuring stops at 3× a cell's rounds, or before it would pass 8 s on one cell or
+  // 90 s in the whole run: on a busy machine more rounds rarely settle every cell.
+  remeasure: { factor: 3, cellMs: 8_000, totalMs: 90_000 },
   coldStarts: 21,
 };
 const QUICK = {
@@ -108,13 +108,18 @@ function timeChild(impl, kernel, n, batch) {
   return JSON.parse(execFileSync(process.execPath, argv, { encoding: "utf8" }));
 }
 
-/** One round over `rows` ({ impl, inst }), starting at a different row each round. */
+/**
+ * One round over `rows` ({ impl, inst }), starting at a different row each round; returns the
+ * milliseconds it took.
+ */
 async function round(rows, r, kernel, n, batch, medians) {
+  const t0 = performance.now();
   for (let k = 0; k < rows.length; k++) {
     const { impl, inst } = rows[(k + r) % rows.length];
     const m = inChild(impl) ? timeChild(impl, kernel, n, batch) : await time(inst, n, batch, TIMING);
     medians.get(impl.id).push(m.median);
   }
+  return performance.now() - t0;
 }
 
 const load = [];
@@ -150,20 +155,31 @@ for (const kernel of kernels) {
     }
     const medians = new Map(rows.map(({ impl }) => [impl.id, []]));
     const base = roundsFor(n);
-    for (let r = 0; r < base; r++) await round(rows, r, kernel, n, batch, medians);
+    let baseMs = 0;
+    for (let r = 0; r < base; r++) baseMs += await round(rows, r, kernel, n, batch, medians);
 
-    // Re-measure noisy cells (two rounds at a time, rotating among them) while they stay noisy.
+    // Re-measure noisy cells, rotating among them, while they stay noisy. Rounds come in steps
+    // that narrow the confidence interval by one rank at each end (4 -> 8 -> 11 rounds...):
+    // fewer would only widen the spread.
     const remeasured = new Set();
     if (config.remeasure) {
       const cap = config.remeasure.factor * base;
       const t0 = performance.now();
       const until = Math.min(t0 + config.remeasure.cellMs, t0 + config.remeasure.totalMs - remeasureMs);
       let noisy = rows.filter(({ impl }) => summarise(medians.get(impl.id)).noisy);
-      for (let r = 0; noisy.length > 0 && performance.now() < until; ) {
+      let roundMs = (baseMs * noisy.length) / rows.length / base; // the base rounds' pace
+      for (let r = 0; noisy.length > 0; ) {
+        const k = medians.get(noisy[0].impl.id).length;
+        let next = k + 1;
+        while (confidenceRank(next) === confidenceRank(k) && next < cap) next++;
+        if (confidenceRank(next) === confidenceRank(k) || performance.now() + (next - k) * roundMs > until) break;
         for (const { impl } of noisy) remeasured.add(impl.id);
-        await round(noisy, r++, kernel, n, batch, medians);
-        await round(noisy, r++, kernel, n, batch, medians);
+        const s0 = performance.now();
+        while (r < next - base) await round(noisy, r++, kernel, n, batch, medians);
+        roundMs = (performance.now() - s0) / (next - k);
+        const before = noisy.length;
         noisy = noisy.filter(({ impl }) => medians.get(impl.id).length < cap && summarise(medians.get(impl.id)).noisy);
+        roundMs *= noisy.length / before;
       }
       remeasureMs += performance.now() - t0;
     }
