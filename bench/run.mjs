@@ -131,7 +131,8 @@ const cpu = cpus()[0]?.model?.trim() ?? "unknown CPU";
 console.log(`simdopt bench: Node ${process.version}, ${cpu} (${cpus().length} cores); load average ${loadAtStart.map((x) => x.toFixed(2)).join(", ")}`);
 console.log(`${args.quick ? "quick" : "full"} run: sizes ${SIZES.map((n) => sizeLabel(n)).join(", ")}; ${ROUNDS} rounds (${2 * ROUNDS} up to 1e4)` +
   `${config.remeasure ? `, up to ${config.remeasure.factor}× as many (within a time budget) for a cell whose spread passes ±${100 * NOISY}%` : ", no re-measuring"}; ` +
-  `TF.js cpu backend timed up to ${sizeLabel(config.tfCpuMax)} only (slow beyond)\n`);
+  `TF.js cpu backend timed up to ${sizeLabel(config.tfCpuMax)} only (slow beyond)`);
+console.log("wasm (simdopt's and TF.js's) runs V8's optimised code from the first call (--no-liftoff): the code a training loop runs after a few steps\n");
 
 const results = [];
 let remeasureMs = 0;
