@@ -6,7 +6,7 @@
 // ArrayBuffer has been detached (every wasm memory.grow detaches the old buffer), V8 adds a
 // detached-buffer check to every typed-array access in the process, which slowed this loop by
 // 6-18% here. A user's own loop, in a process without simdopt, would not pay that.
-import { ADAM_SGD_KERNELS, flips, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { flips, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { time } from "./measure.mjs";
 
 function rmspropByHand(p, g, s, lr, alpha, eps) {
@@ -40,7 +40,7 @@ function adagradByHand(p, g, s, lr, eps) {
   }
 }
 
-function adamByHand(p, g, m, v, { lr, betas: [b1, b2], eps, step }) {
+function adamByHand(p, g, m, v, { lr, betas: [b1, b2], eps }, step) {
   const stepSize = lr / (1 - b1 ** step), root = Math.sqrt(1 - b2 ** step);
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
@@ -52,7 +52,7 @@ function adamByHand(p, g, m, v, { lr, betas: [b1, b2], eps, step }) {
   }
 }
 
-function adamwByHand(p, g, m, v, { lr, betas: [b1, b2], eps, step, weightDecay }) {
+function adamwByHand(p, g, m, v, { lr, betas: [b1, b2], eps, weightDecay }, step) {
   const stepSize = lr / (1 - b1 ** step), root = Math.sqrt(1 - b2 ** step), keep = 1 - lr * weightDecay;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
@@ -76,18 +76,22 @@ export function setupByHand(kernel, n) {
   const p = fill(new Float32Array(n), PARAM_SEED);
   const g = fill(new Float32Array(n), GRAD_SEED);
   const s = new Float32Array(n);
-  if (kernel in ADAM_SGD_KERNELS) {
-    const options = ADAM_SGD_KERNELS[kernel].options;
-    const a = new Float32Array(n), b = new Float32Array(n);
-    const byHand = { adam: adamByHand, adamw: adamwByHand }[kernel];
-    const step = byHand ? () => byHand(p, g, a, b, options) : () => sgdMomentumByHand(p, g, a, options);
-    return { step, flip: () => {} };
-  }
-  const { lr, alpha, eps, momentum } = KERNELS[kernel].options;
+  const { options, fixedStep } = KERNELS[kernel];
   let step;
-  if (kernel === "rmsprop") step = () => rmspropByHand(p, g, s, lr, alpha, eps);
-  else if (kernel === "adagrad") step = () => adagradByHand(p, g, s, lr, eps);
-  else {
+  if (kernel === "adam" || kernel === "adamw") {
+    const m = new Float32Array(n);
+    const byHand = kernel === "adam" ? adamByHand : adamwByHand;
+    step = () => byHand(p, g, m, s, options, fixedStep);
+  } else if (kernel === "sgd-momentum") {
+    step = () => sgdMomentumByHand(p, g, s, options);
+  } else if (kernel === "rmsprop") {
+    const { lr, alpha, eps } = options;
+    step = () => rmspropByHand(p, g, s, lr, alpha, eps);
+  } else if (kernel === "adagrad") {
+    const { lr, eps } = options;
+    step = () => adagradByHand(p, g, s, lr, eps);
+  } else {
+    const { lr, alpha, eps, momentum } = options;
     const ga = new Float32Array(n), buf = new Float32Array(n);
     step = () => rmspropCenteredMomentumByHand(p, g, s, ga, buf, lr, alpha, eps, momentum);
   }

@@ -1,51 +1,127 @@
-// An SVG line chart per optimizer: log-scale ns/element against log-scale size, one line per
-// implementation. No dependencies; the file opens in any browser.
+// The bench's chart, in Vega-Lite, rendered to SVG in Node: one panel per kernel, ns/element
+// against tensor size on log axes, one line per implementation with error bars from the spread.
+// The C rows are drawn last, dashed and with their own markers, so they stay visible where
+// they lie on top of simdopt's line.
+//
+// Also a command, to redraw a chart from a results file:
+//   node bench/chart.mjs RESULTS.json OUT.svg
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as vega from "vega";
+import * as vl from "vega-lite";
 import { KERNELS } from "./data.mjs";
+import { IMPLEMENTATIONS } from "./impls.mjs";
 
-const COLORS = ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b", "#7f7f7f", "#17becf"];
-const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+// Per implementation: colour, dash (empty: solid), marker, line width.
+const STYLE = {
+  wasm: ["#d62728", [], "circle", 3],
+  "wasm-marshalled": ["#ff7f0e", [], "circle", 1.5],
+  js: ["#2ca02c", [], "circle", 1.5],
+  "plain-js": ["#1f77b4", [], "square", 1.5],
+  "tfjs-wasm": ["#9467bd", [], "diamond", 1.5],
+  "tfjs-cpu": ["#8c564b", [], "diamond", 1.5],
+  "c-sse4.2": ["#111111", [6, 3], "triangle-up", 1.5],
+  "c-native": ["#7f7f7f", [2, 2], "triangle-down", 1.5],
+};
+const isC = (id) => id.startsWith("c-");
 
-export function chart(results, sizes) {
-  const kernels = Object.keys(KERNELS);
-  const ok = results.filter((r) => r.available);
-  const ids = [...new Set(results.map((r) => r.impl))];
-  const labels = new Map(results.map((r) => [r.impl, r.label]));
-  const ys = ok.map((r) => r.nsPerElement);
-  const yLo = Math.floor(Math.log10(Math.min(...ys))), yHi = Math.ceil(Math.log10(Math.max(...ys)));
-  const xLo = Math.log10(sizes[0]), xHi = Math.log10(sizes[sizes.length - 1]);
-  const W = 300, H = 260, M = { l: 52, r: 12, t: 28, b: 40 }, legendH = 22 * Math.ceil(ids.length / 2) + 10;
-  const width = kernels.length * W + 20, height = H + legendH + 10;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
-    `<rect width="100%" height="100%" fill="white"/>`];
-  kernels.forEach((kernel, k) => {
-    const ox = 10 + k * W;
-    const x = (n) => ox + M.l + ((Math.log10(n) - xLo) / (xHi - xLo || 1)) * (W - M.l - M.r);
-    const y = (v) => M.t + ((yHi - Math.log10(v)) / (yHi - yLo || 1)) * (H - M.t - M.b);
-    parts.push(`<text x="${ox + M.l}" y="16" font-size="13" font-weight="bold">${esc(KERNELS[kernel].label)}</text>`);
-    for (let e = yLo; e <= yHi; e++) {
-      parts.push(`<line x1="${ox + M.l}" x2="${ox + W - M.r}" y1="${y(10 ** e)}" y2="${y(10 ** e)}" stroke="#ddd"/>`,
-        `<text x="${ox + M.l - 4}" y="${y(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)}</text>`);
-    }
-    for (const n of sizes) {
-      parts.push(`<line x1="${x(n)}" x2="${x(n)}" y1="${M.t}" y2="${H - M.b}" stroke="#eee"/>`,
-        `<text x="${x(n)}" y="${H - M.b + 14}" text-anchor="middle">1e${Math.log10(n)}</text>`);
-    }
-    parts.push(`<text x="${ox + (W + M.l) / 2}" y="${H - 6}" text-anchor="middle">elements</text>`);
-    if (k === 0) parts.push(`<text transform="translate(${ox + 12},${(H + M.t - M.b) / 2}) rotate(-90)" text-anchor="middle">ns per element (log)</text>`);
-    ids.forEach((id, i) => {
-      const pts = sizes.map((n) => ok.find((r) => r.kernel === kernel && r.n === n && r.impl === id)).filter(Boolean);
-      if (pts.length === 0) return;
-      const c = COLORS[i % COLORS.length];
-      parts.push(`<polyline fill="none" stroke="${c}" stroke-width="${id === "wasm" ? 3 : 1.5}" points="${pts.map((r) => `${x(r.n).toFixed(1)},${y(r.nsPerElement).toFixed(1)}`).join(" ")}"/>`);
-      for (const r of pts) parts.push(`<circle cx="${x(r.n).toFixed(1)}" cy="${y(r.nsPerElement).toFixed(1)}" r="2.5" fill="${c}"/>`);
-    });
+/** The Vega-Lite spec of a bench run ({ meta, results }). */
+export function chartSpec({ meta, results }) {
+  const shown = IMPLEMENTATIONS.filter((i) => results.some((r) => r.impl === i.id && r.available));
+  const kernels = meta.kernels.filter((k) => results.some((r) => r.kernel === k && r.available));
+  const values = results.filter((r) => r.available).map((r) => ({
+    kernel: KERNELS[r.kernel].label,
+    n: r.n,
+    impl: r.label,
+    c: isC(r.impl),
+    marker: STYLE[r.impl][2],
+    width: STYLE[r.impl][3],
+    ns: r.nsPerElement,
+    lo: r.spread[0],
+    hi: r.spread[1],
+    noisy: r.noisy,
+  }));
+  const channel = (i) => ({ field: "impl", type: "nominal", title: null, scale: { domain: shown.map((s) => s.label), range: shown.map((s) => STYLE[s.id][i]) } });
+  const date = meta.date.slice(0, 10);
+  // Decades that hold every point and error bar: gridlines and labels at powers of ten only.
+  const ys = values.flatMap((v) => [v.lo, v.hi]);
+  const decades = [];
+  for (let e = Math.floor(Math.log10(Math.min(...ys))); e <= Math.ceil(Math.log10(Math.max(...ys))); e++) decades.push(10 ** e);
+  const tfCpu = results.some((r) => r.impl === "tfjs-cpu" && r.available) ? [`TF.js cpu backend timed up to ${meta.tfCpuMax.toExponential(0).replace("+", "")} elements only`] : [];
+  const line = (c) => ({
+    transform: [{ filter: c ? "datum.c" : "!datum.c" }],
+    mark: { type: "line", point: false },
+    encoding: { strokeDash: channel(1), strokeWidth: { field: "width", type: "quantitative", scale: null, legend: null } },
   });
-  ids.forEach((id, i) => {
-    const lx = 10 + M.l + (i % 2) * 360, ly = H + 14 + 22 * Math.floor(i / 2);
-    const c = COLORS[i % COLORS.length];
-    parts.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="${id === "wasm" ? 3 : 1.5}"/>`,
-      `<text x="${lx + 30}" y="${ly + 4}">${esc(labels.get(id))}</text>`);
+  const points = (c) => ({
+    transform: [{ filter: c ? "datum.c" : "!datum.c" }],
+    mark: { type: "point", filled: !c, size: 45, strokeWidth: 1.5, opacity: 1 },
+    encoding: {
+      // The legend shows each line's colour and dash; the markers only tell points apart.
+      shape: { field: "marker", type: "nominal", scale: null },
+      tooltip: [{ field: "impl" }, { field: "n" }, { field: "ns", format: ".3g" }, { field: "noisy" }],
+    },
   });
-  parts.push("</svg>");
-  return parts.join("\n");
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: {
+      text: "One optimizer step: ns per element (lower is better)",
+      subtitle: [
+        `${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${date}${meta.quick ? " (quick run)" : ""}`,
+        "median over rounds; error bars hold the median with 90% confidence; log axes",
+        ...tfCpu,
+      ],
+      anchor: "start",
+    },
+    data: { values },
+    facet: { field: "kernel", type: "nominal", sort: kernels.map((k) => KERNELS[k].label), title: null, header: { labelFontSize: 13, labelFontWeight: "bold" } },
+    columns: Math.min(3, kernels.length),
+    spec: {
+      width: 250,
+      height: 210,
+      encoding: {
+        x: {
+          field: "n", type: "quantitative", title: "elements in the tensor (log)",
+          scale: { type: "log", domain: [meta.sizes[0], meta.sizes[meta.sizes.length - 1]], nice: false },
+          axis: { values: meta.sizes, labelExpr: "'1e' + round(log(datum.value) / LN10)" },
+        },
+        y: {
+          field: "ns", type: "quantitative", title: "ns per element per step (log)",
+          scale: { type: "log", domain: [decades[0], decades[decades.length - 1]], nice: false },
+          axis: { values: decades, format: "~g" },
+        },
+        color: { ...channel(0), legend: { symbolType: "stroke", symbolStrokeWidth: 2.5, symbolSize: 300, symbolOpacity: 1 } },
+      },
+      layer: [
+        { mark: { type: "errorbar", ticks: { size: 6 } }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
+        line(false),
+        points(false),
+        line(true),
+        points(true),
+      ],
+    },
+    config: {
+      legend: { orient: "bottom", columns: 4, columnPadding: 16, labelLimit: 200 },
+      axis: { grid: true, gridColor: "#e6e6e6" },
+      background: "white",
+    },
+  };
+}
+
+/** The chart of a bench run as an SVG string. */
+export async function chart(run) {
+  const view = new vega.View(vega.parse(vl.compile(chartSpec(run)).spec), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) {
+    console.error("usage: node bench/chart.mjs RESULTS.json OUT.svg");
+    process.exit(2);
+  }
+  writeFileSync(output, await chart(JSON.parse(readFileSync(input, "utf8"))));
+  console.log(`chart: ${output}`);
 }

@@ -1,14 +1,14 @@
-// The memory-path section (issue 3): one model of 200 tensors of 1,000 elements stepped as
+// The memory-path section: one model of 200 tensors of 1,000 elements stepped as
 // one param group (one kernel call over the contiguous span) against 200 optimizers of one
 // tensor each (200 calls across the JS/wasm boundary), and the same model from caller-owned
 // arrays (copied in and out, still one kernel call).
 import { init, ParamStore, RMSprop } from "../dist/index.js";
 import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { time } from "./measure.mjs";
+import { median } from "./stats.mjs";
 
 const TENSORS = 200;
 const SIZE = 1000;
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function model() {
   const layout = {};
@@ -32,9 +32,13 @@ export async function groups({ rounds, timing }) {
   const owned = a.names.map(() => fill(new Float32Array(SIZE), PARAM_SEED));
   const ownedGrads = a.names.map(() => fill(new Float32Array(SIZE), GRAD_SEED));
   const marshalled = new RMSprop(owned, options);
+  // Later allocations may replace the memory, which leaves views behind: re-read them.
+  const enter = () => {
+    for (const store of [a, b]) store.params(), store.grads();
+  };
   const impls = [
-    { id: "one group", step: () => one.step(), flip() {} },
-    { id: "200 optimizers", step: () => { for (const o of many) o.step(); }, flip() {} },
+    { id: "one group", enter, step: () => one.step(), flip() {} },
+    { id: "200 optimizers", enter, step: () => { for (const o of many) o.step(); }, flip() {} },
     { id: "one group, caller-owned arrays", step: () => marshalled.step(ownedGrads), flip() {} },
   ];
   const meds = impls.map(() => []);

@@ -2,23 +2,24 @@
 // tensor of `n` elements with its gradient and state, and returns `{ step, flip, dispose }`:
 // `step()` runs one optimizer step, `flip()` negates the gradient (untimed, see data.mjs) and
 // `dispose()` frees everything; an optional `enter()` runs before each timing. Rows with
-// `script` (a Node script here) or `native` (C flags) are timed in a child process.
+// `script` (a Node script here) or `native` (C flags) are timed in a child process. An optional
+// `skip(kernel, n, limits)` says why a row has no cell at that kernel and size.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Adagrad, init, ParamStore, RMSprop } from "../dist/index.js";
+import * as simdopt from "../dist/index.js";
 import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 
 const negate = (x) => {
   for (let i = 0; i < x.length; i++) x[i] = -x[i];
 };
 
-function simdopt(backend, zeroCopy) {
+function simdoptStep(backend, zeroCopy) {
   return async (kernel, n) => {
-    await init({ backend });
-    const Opt = kernel === "adagrad" ? Adagrad : RMSprop;
+    await simdopt.init({ backend });
+    const Opt = simdopt[KERNELS[kernel].optimizer];
     const options = KERNELS[kernel].options;
     if (zeroCopy) {
-      const store = new ParamStore({ w: n });
+      const store = new simdopt.ParamStore({ w: n });
       const opt = new Opt(store, options);
       fill(store.param("w"), PARAM_SEED);
       fill(store.grad("w"), GRAD_SEED);
@@ -51,15 +52,13 @@ async function loadTf() {
   return tf;
 }
 
-// TensorFlow.js's own optimizers. Its RMSprop puts eps inside the square root and its Adagrad
-// starts the accumulator at 0.1; the work per element is the same.
+// TensorFlow.js's own optimizers (data.mjs says which, and how they differ).
 function tfjs(backendName) {
   return async (kernel, n) => {
     const tf = await loadTf();
     await tf.setBackend(backendName);
     await tf.ready();
-    const { lr, alpha, eps, momentum, centered } = KERNELS[kernel].options;
-    const opt = kernel === "adagrad" ? tf.train.adagrad(lr) : tf.train.rmsprop(lr, alpha, momentum ?? 0, eps, centered ?? false);
+    const opt = KERNELS[kernel].tf(tf.train, KERNELS[kernel].options);
     const w = tf.variable(tf.tensor1d(fill(new Float32Array(n), PARAM_SEED)));
     const gData = fill(new Float32Array(n), GRAD_SEED);
     let g = tf.tensor1d(gData);
@@ -81,14 +80,20 @@ function tfjs(backendName) {
   };
 }
 
+const noTf = (kernel) => (typeof KERNELS[kernel].tf === "string" ? KERNELS[kernel].tf : undefined);
+
 export const IMPLEMENTATIONS = [
-  { id: "wasm", label: "simdopt wasm, zero-copy", setup: simdopt("wasm", true) },
-  { id: "wasm-marshalled", label: "simdopt wasm, marshalled", setup: simdopt("wasm", false) },
-  { id: "js", label: "simdopt exact JS backend", setup: simdopt("js", true) },
+  { id: "wasm", label: "simdopt wasm, zero-copy", setup: simdoptStep("wasm", true) },
+  { id: "wasm-marshalled", label: "simdopt wasm, marshalled", setup: simdoptStep("wasm", false) },
+  { id: "js", label: "simdopt exact JS backend", setup: simdoptStep("js", true) },
   // In its own process: see by-hand.mjs.
   { id: "plain-js", label: "plain JS loop", script: "by-hand.mjs" },
-  { id: "tfjs-wasm", label: "TF.js wasm backend", setup: tfjs("wasm"), slow: true },
-  { id: "tfjs-cpu", label: "TF.js cpu backend", setup: tfjs("cpu"), slow: true },
+  { id: "tfjs-wasm", label: "TF.js wasm backend", setup: tfjs("wasm"), skip: noTf },
+  {
+    id: "tfjs-cpu", label: "TF.js cpu backend", setup: tfjs("cpu"),
+    // Its steps take tens to hundreds of ns per element: seconds per timing at 1e6 and up.
+    skip: (kernel, n, { tfCpuMax }) => noTf(kernel) ?? (n > tfCpuMax ? `not timed above ${tfCpuMax.toExponential(0).replace("+", "")}` : undefined),
+  },
   { id: "c-sse4.2", label: "C -O3 -msse4.2", native: ["-msse4.2"] },
   { id: "c-native", label: "C -O3 -march=native", native: ["-march=native"] },
 ];

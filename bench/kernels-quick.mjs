@@ -17,7 +17,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ADAM_SGD_KERNELS, fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { batchFor, time } from "./measure.mjs";
 import { buildNative, runNative } from "./native.mjs";
 
@@ -51,22 +51,22 @@ function resetWasm(n) {
   for (let k = 2; k < 5; k++) x.fill(0, ptr(k) / 4, ptr(k) / 4 + n);
 }
 
-function adamConstants({ lr, betas: [b1, b2], eps, step, weightDecay = 0 }) {
+function adamConstants({ options: { lr, betas: [b1, b2], eps, weightDecay = 0 }, fixedStep: step }) {
   const bc1 = 1 - b1 ** step, bc2 = 1 - b2 ** step;
   return [f(b1), f(1 - b1), f(b2), f(1 - b2), f(Math.sqrt(bc2)), f(eps), 0, f(-(lr / bc1)), f(1 - lr * weightDecay)];
 }
 
 const wasmSteps = {
   adam: (n) => {
-    const c = adamConstants(ADAM_SGD_KERNELS.adam.options);
+    const c = adamConstants(KERNELS.adam);
     return () => wasm.adam(0, n, ptr(0), ptr(1), ptr(2), ptr(3), 0, ...c);
   },
   adamw: (n) => {
-    const c = adamConstants(ADAM_SGD_KERNELS.adamw.options);
+    const c = adamConstants(KERNELS.adamw);
     return () => wasm.adam(DECOUPLED_DECAY, n, ptr(0), ptr(1), ptr(2), ptr(3), 0, ...c);
   },
   "sgd-momentum": (n) => {
-    const { lr, momentum, dampening } = ADAM_SGD_KERNELS["sgd-momentum"].options;
+    const { lr, momentum, dampening } = KERNELS["sgd-momentum"].options;
     const M = f(momentum), D = f(1 - dampening), L = f(-lr);
     return () => wasm.sgd(MOMENTUM, n, ptr(0), ptr(1), ptr(2), 0, M, D, L);
   },
@@ -130,7 +130,7 @@ for (const kernel of ["adam", "adamw", "sgd-momentum"]) {
   const r = results[kernel];
   for (const n of SIZES) {
     const w = r.wasm[n], c = r.c?.[n], j = r.js[n];
-    console.log(`| ${ADAM_SGD_KERNELS[kernel].label} | ${n.toExponential(0)} | ${fmt(w)} | ${fmt(c)} | ${fmt(j)} | ${ratio(w, c)} | ${ratio(j, w)} |`);
+    console.log(`| ${KERNELS[kernel].label} | ${n.toExponential(0)} | ${fmt(w)} | ${fmt(c)} | ${fmt(j)} | ${ratio(w, c)} | ${ratio(j, w)} |`);
   }
 }
 console.log("\n| n | RMSprop wasm | Adam wasm | Adam / RMSprop |");
