@@ -10,7 +10,14 @@ const common: Options = {
   target: "es2022",
   platform: "neutral",
   sourcemap: false,
-  minify: false,
+  // Every serverless cold start parses the entry, so comments and whitespace go and syntax is
+  // compacted (a fresh Node process imports it about 10% faster, bench/cold-start.mjs).
+  // Identifiers stay: classes keep their names in consoles and stack traces, which renaming
+  // would turn into two letters (and esbuild's keepNames, which restores them, costs at import
+  // what renaming saves).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  minifyIdentifiers: false,
   treeshake: true,
   clean: false,
 };

@@ -162,7 +162,7 @@ export class Heap {
   private readonly growListeners = new Set<() => void>();
 
   /** `base` reserves the first bytes (the null page of wasm memory). */
-  constructor(source: MemorySource, base = BLOCK_ALIGN) {
+  constructor(source: MemorySource, private readonly base = BLOCK_ALIGN) {
     this.source = source;
     this.extent = { free: [], top: base };
     this.buffer = source.buffer;
@@ -170,6 +170,11 @@ export class Heap {
   }
 
   /** No block ends past this many bytes. */
+  /** Bytes below the first block: the null block, and what the backend set aside there. */
+  get baseBytes(): number {
+    return this.base;
+  }
+
   get maxBytes(): number {
     return this.source.maxBytes;
   }
@@ -319,7 +324,8 @@ export class Heap {
    * when the range is not inside a live block: released memory is never viewed again.
    */
   view(ptr: number, length: number): Float32Array {
-    if (length > 0 && !this.isLive(ptr, length * 4)) {
+    // Below `base` lies what the backend set aside for itself (wasm: the clipping staging block).
+    if (length > 0 && ptr + length * 4 > this.base && !this.isLive(ptr, length * 4)) {
       throw new Error(`simdopt: the memory at ${ptr} was given back (its store or optimizer was disposed); it can no longer be viewed`);
     }
     return new Float32Array(this.buffer, ptr, length);

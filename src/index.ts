@@ -4,17 +4,22 @@
  * @packageDocumentation
  */
 import type { BackendName } from "./backend.js";
-import { initSyncWith, initWith, type InitOptions } from "./runtime.js";
+import { initSyncWith, initWith, type BundledKernels, type InitOptions } from "./runtime.js";
 import { decodeBase64 } from "./wasm/backend.js";
 import { KERNELS_BASE64 } from "./wasm/kernels.generated.js";
 
 export * from "./api.js";
 
-const embedded = () => decodeBase64(KERNELS_BASE64);
+const embedded: BundledKernels = {
+  label: "the kernels embedded in simdopt",
+  load: () => decodeBase64(KERNELS_BASE64),
+};
 
 /**
- * Chooses the backend for optimizers and stores created afterwards and loads it. Idempotent;
- * calling it again with another backend switches the default. Resolves to the backend in use.
+ * Chooses the backend for optimizers and stores created afterwards and loads it; resolves to
+ * the backend this call chose. Calling it again switches the default; when calls overlap, the
+ * last call made wins, whichever finishes first. Compiles synchronously where the engine
+ * allows it, which is quicker, else with `WebAssembly.compile`.
  *
  * @example
  * ```ts
@@ -27,7 +32,9 @@ export function init(options: InitOptions = {}): Promise<BackendName> {
 }
 
 /**
- * `init` without a promise: compiles synchronously (fine in Node, Deno, Bun and Workers).
+ * `init` without a promise, for Node, Deno, Bun, Workers and web workers. A browser's main
+ * thread refuses to compile the kernels synchronously: there `initSync()` falls back to the
+ * JS backend (or throws with `backend: "wasm"`), so use `await init()`.
  *
  * @example
  * ```ts

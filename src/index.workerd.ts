@@ -6,12 +6,12 @@
  * @packageDocumentation
  */
 import type { BackendName } from "./backend.js";
-import { initSyncWith, initWith, type InitOptions } from "./runtime.js";
+import { initSyncWith, initWith, type BundledKernels, type InitOptions } from "./runtime.js";
 import kernels from "./simdopt.wasm";
 
 export * from "./api.js";
 
-const imported = () => kernels;
+const imported: BundledKernels = { label: "simdopt.wasm (imported by simdopt's Workers build)", load: () => kernels };
 
 /**
  * As `init` in the default entry; the kernels come from the imported `.wasm` module.

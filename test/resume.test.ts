@@ -519,17 +519,3 @@ describe("saveState and loadState options", () => {
     opt.loadState(bytes, { scheduler: sched });
   });
 });
-
-describe("README", () => {
-  it("the resume recipe runs against the built package, writes its file and prints true", () => {
-    const root = join(import.meta.dirname, "..");
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const code = /### Resuming training[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
-    const cwd = mkdtempSync(join(dir, "readme-"));
-    const file = join(cwd, "recipe.mjs");
-    writeFileSync(file, code.replace('from "simdopt"', `from ${JSON.stringify(pathToFileURL(join(root, "dist", "index.js")).href)}`));
-    const out = execFileSync(process.execPath, [file], { cwd, encoding: "utf8" });
-    expect(out.trim()).toBe("true");
-    expect(readFileSync(join(cwd, "run.ckpt"))[8]).toBe(2);
-  });
-});

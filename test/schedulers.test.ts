@@ -407,7 +407,7 @@ describe("README", () => {
   it("the learning-rate example runs against the built package and prints what its comments say", () => {
     const root = join(import.meta.dirname, "..");
     const readme = readFileSync(join(root, "README.md"), "utf8");
-    const code = /### Learning-rate schedules[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const code = /### Learning-rate schedules[\s\S]*?```ts[^\n]*\n([\s\S]*?)```/.exec(readme)![1]!;
     const dir = mkdtempSync(join(tmpdir(), "simdopt-readme-"));
     try {
       const file = join(dir, "example.mjs");

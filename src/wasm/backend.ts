@@ -1,5 +1,5 @@
 import { STAGING_BYTES, type Backend, type Kernels } from "../backend.js";
-import { Heap, wasmMemorySource } from "../heap.js";
+import { BLOCK_ALIGN, Heap, wasmMemorySource } from "../heap.js";
 
 /** What a host can hand to `init` for the kernels: a compiled module, its bytes, or a URL. */
 export type WasmSource =
@@ -11,20 +11,20 @@ export type WasmSource =
   | Response
   | PromiseLike<WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response>;
 
-// The smallest module that uses a SIMD instruction: (func (result v128) (v128.const i32x4 0 0 0 0)).
-// Engines without SIMD reject it, and validating it costs microseconds.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
-]);
-
 /** Why wasm SIMD cannot run here, or undefined when it can. */
 export function wasmUnavailableReason(): string | undefined {
   if (typeof WebAssembly !== "object" || typeof WebAssembly.validate !== "function") {
     return "this engine has no WebAssembly";
   }
+  // The smallest module that uses a SIMD instruction: (func (result v128) (v128.const i32x4 0 0 0 0)).
+  // Engines without SIMD reject it, and validating it costs microseconds. Built here rather
+  // than at import, so that importing simdopt does no work.
+  const probe = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  ]);
   try {
-    if (!WebAssembly.validate(SIMD_PROBE)) return "this engine's WebAssembly has no 128-bit SIMD";
+    if (!WebAssembly.validate(probe)) return "this engine's WebAssembly has no 128-bit SIMD";
   } catch (e) {
     return `WebAssembly.validate failed: ${(e as Error).message}`;
   }
@@ -34,78 +34,137 @@ export function wasmUnavailableReason(): string | undefined {
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
 const KERNEL_ABI = 3;
 
-function backendFrom(instance: WebAssembly.Instance): Backend {
+/**
+ * A kernel source that is of the wrong type, or a module that is not simdopt's kernels of
+ * this release: another way of compiling it cannot help. The message names the source.
+ */
+export class KernelSourceError extends TypeError {
+  override name = "KernelSourceError";
+}
+
+function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
   const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number } & Record<string, unknown>;
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.rmsprop !== "function") {
-    throw new TypeError("the WebAssembly module given to init() is not simdopt's kernel module");
+    throw new KernelSourceError(`${what} is not simdopt's kernel module`);
   }
   const abi = typeof exports.abiVersion === "function" ? exports.abiVersion() : 0;
   if (abi !== KERNEL_ABI) {
-    throw new TypeError(`the WebAssembly module given to init() has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
+    throw new KernelSourceError(`${what} has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
   const kernels: Kernels = { allFinite: exports.allFinite,
     l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
   // The staging block brings its own memory, so the heap has at least the room it had without
-  // it, and memory first grows no sooner than it used to.
+  // it, and memory first grows no sooner than it used to. It sits below the heap's base, after
+  // the null block, where the heap never allocates: fresh memory is zero already, so nothing
+  // is filled at init (allocating it from the heap zero-filled 32 KiB on every cold start).
   exports.memory.grow(Math.ceil(STAGING_BYTES / 65536));
-  const heap = new Heap(wasmMemorySource(exports.memory));
+  const staging = BLOCK_ALIGN;
+  const heap = new Heap(wasmMemorySource(exports.memory), Math.ceil((staging + STAGING_BYTES) / BLOCK_ALIGN) * BLOCK_ALIGN);
   return {
     name: "wasm",
     heap,
     kernels,
-    staging: heap.alloc(STAGING_BYTES),
+    staging,
     bind: (k) => {
       const fn = exports[k.wasm];
-      if (typeof fn !== "function") throw new TypeError(`the WebAssembly module given to init() has no kernel ${JSON.stringify(k.wasm)}`);
+      if (typeof fn !== "function") throw new TypeError(`${what} has no kernel ${JSON.stringify(k.wasm)}`);
       return fn as never;
     },
   };
 }
 
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+const isBytes = (s: unknown): s is ArrayBuffer | ArrayBufferView => s instanceof ArrayBuffer || ArrayBuffer.isView(s);
+
+/** Whether `source` can be loaded without waiting: a compiled module or its bytes. */
+export function isAtHand(source: WasmSource): source is WebAssembly.Module | ArrayBuffer | ArrayBufferView {
+  return source instanceof WebAssembly.Module || isBytes(source);
+}
+
+async function compile(source: WasmSource, what: string): Promise<WebAssembly.Module> {
   const s = await source;
   if (s instanceof WebAssembly.Module) return s;
-  if (s instanceof ArrayBuffer || ArrayBuffer.isView(s)) return WebAssembly.compile(s as BufferSource);
-  if (typeof s === "string" || s instanceof URL) return compile(fetch(s));
+  if (isBytes(s)) return WebAssembly.compile(s as BufferSource);
+  if (typeof s === "string" || s instanceof URL) return compile(fetch(s), what);
   // Checked last: in Node, the first touch of the global `Response` loads fetch (about 15 ms).
   if (typeof Response === "function" && s instanceof Response) {
-    if (!s.ok) throw new Error(`fetching the wasm kernels failed: HTTP ${s.status}`);
+    if (!s.ok) throw new Error(`fetching ${what} failed: HTTP ${s.status}`);
     return WebAssembly.compile(await s.arrayBuffer());
   }
-  throw new TypeError("init(): `wasm` must be a WebAssembly.Module, its bytes, a URL or a Response");
+  throw new KernelSourceError(`${what} must be a WebAssembly.Module, its bytes, a URL or a Response`);
 }
 
-function compileSync(source: WasmSource): WebAssembly.Module {
-  if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return new WebAssembly.Module(source as BufferSource);
-  throw new TypeError("initSync() needs a WebAssembly.Module or the module's bytes; use await init() for a URL");
+/**
+ * Compiles and instantiates with the engine's promise-based calls: the way that works
+ * everywhere, including a browser's main thread, which refuses to compile modules over 4 KB
+ * synchronously. `what` names the source in errors.
+ */
+export async function createWasmBackend(source: WasmSource, what = "the `wasm` module"): Promise<Backend> {
+  const module = await compile(source, what);
+  return backendFrom(await WebAssembly.instantiate(module, {}), what);
 }
 
-export async function createWasmBackend(source: WasmSource): Promise<Backend> {
-  const module = await compile(source);
-  return backendFrom(await WebAssembly.instantiate(module, {}));
+/**
+ * Compiles and instantiates synchronously: quicker than the promise-based calls in a fresh
+ * Node process (no round trip through the compile threads and the event loop). Throws where
+ * the engine refuses synchronous compilation; `init` then takes the promise-based way.
+ */
+export function createWasmBackendSync(source: WasmSource, what = "the `wasm` module"): Backend {
+  if (!isAtHand(source)) {
+    throw new KernelSourceError(`${what} must be a WebAssembly.Module or its bytes to load synchronously; use await init() for a URL or a promise`);
+  }
+  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source as BufferSource);
+  return backendFrom(new WebAssembly.Instance(module, {}), what);
 }
 
-export function createWasmBackendSync(source: WasmSource): Backend {
-  return backendFrom(new WebAssembly.Instance(compileSync(source), {}));
-}
+type Base64Decoder = (b64: string) => Uint8Array;
 
-/** Decodes base64 without Buffer or atob's string limits, for every runtime. */
-export function decodeBase64(b64: string): Uint8Array {
+/**
+ * Decodes base64 in plain JavaScript, for engines without a native decoder. It runs once per
+ * process, in the interpreter, so for the kernels it takes several times as long as a native
+ * decoder (7× `Buffer` in a fresh Node process), which is why `decodeBase64` prefers those.
+ */
+export const decodeBase64Js: Base64Decoder = (b64) => {
   const table = new Uint8Array(128);
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
-  const clean = b64.replace(/=+$/, "");
-  const out = new Uint8Array((clean.length * 3) >> 2);
+  let end = b64.length;
+  while (end > 0 && b64.charCodeAt(end - 1) === 61 /* = */) end--;
+  const out = new Uint8Array((end * 3) >> 2);
   let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const a = table[clean.charCodeAt(i)]!, b = table[clean.charCodeAt(i + 1)]!;
-    const c = table[clean.charCodeAt(i + 2)] ?? 0, d = table[clean.charCodeAt(i + 3)] ?? 0;
+  for (let i = 0; i < end; i += 4) {
+    const a = table[b64.charCodeAt(i)]!, b = table[b64.charCodeAt(i + 1)]!;
+    const c = table[b64.charCodeAt(i + 2)] ?? 0, d = table[b64.charCodeAt(i + 3)] ?? 0;
     const v = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = v >> 16;
     if (o < out.length) out[o++] = (v >> 8) & 255;
     if (o < out.length) out[o++] = v & 255;
   }
   return out;
+};
+
+/**
+ * The native base64 decoders this engine has, fastest first: `Uint8Array.fromBase64` (recent
+ * browsers), `Buffer` (Node, Bun, Deno), then `atob` (browsers, Workers) with a byte copy.
+ */
+export function nativeBase64Decoders(): Base64Decoder[] {
+  const found: Base64Decoder[] = [];
+  const fromBase64 = (Uint8Array as unknown as { fromBase64?: Base64Decoder }).fromBase64;
+  if (typeof fromBase64 === "function") found.push((b64) => fromBase64.call(Uint8Array, b64));
+  const buffer = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
+  if (typeof buffer?.from === "function") found.push((b64) => buffer.from(b64, "base64"));
+  if (typeof atob === "function") {
+    found.push((b64) => {
+      const s = atob(b64);
+      const out = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+      return out;
+    });
+  }
+  return found;
+}
+
+/** Decodes base64 with the fastest decoder this engine has. */
+export function decodeBase64(b64: string): Uint8Array {
+  return (nativeBase64Decoders()[0] ?? decodeBase64Js)(b64);
 }

@@ -62,7 +62,8 @@ function verdict(r, expected) {
 
 async function prepare(tmp) {
   if (!args.has("--no-build")) await sh("npm", ["run", "build"], { timeout: 300_000 });
-  const packed = JSON.parse(await sh("npm", ["pack", "--json", "--pack-destination", tmp]).then((o) => o.slice(o.indexOf("["))));
+  // dist/ is built just above (or reused with --no-build): no `prepare` rebuild while packing.
+  const packed = JSON.parse(await sh("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp]).then((o) => o.slice(o.indexOf("["))));
   const tarball = join(tmp, packed[0].filename);
   const dir = join(tmp, "consumer");
   cpSync(join(ROOT, "test", "runtimes", "consumer"), dir, { recursive: true });
