@@ -203,7 +203,7 @@ export class Engine<O> {
 
   private sparseRefusal(values: Values<O>): string | undefined {
     const sparse = this.family.sparse;
-    if (!sparse) return `${this.kind} does not take sparse gradients (${sparseFamilyNames().join(", ")} do)`;
+    if (!sparse) return `${this.kind} does not take sparse gradients (optimizers that do: ${sparseFamilyNames().join(", ")})`;
     return sparse.refuse?.(values);
   }
 
