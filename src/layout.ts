@@ -80,6 +80,9 @@ interface SlotLayout {
 /** A group's layout before anything is allocated: what it will need. */
 export interface GroupMeasure {
   readonly params: Float32Array[];
+  /** The params' lengths, read before anything is allocated: an allocation that grows the
+   * memory detaches the views of ParamStore tensors among `params`. */
+  readonly lengths: number[];
   readonly rels: number[];
   readonly total: number;
   readonly slots: readonly SlotLayout[];
@@ -100,7 +103,7 @@ export function measureGroup(heap: Heap, params: Float32Array[], rowLengths: rea
     return { ...pack(lens), lens };
   });
   const stores = params.map((p) => storeTensorOf(heap, p));
-  return { params, rels, total, slots, stores, staged: stores.some((s) => !s) };
+  return { params, lengths, rels, total, slots, stores, staged: stores.some((s) => !s) };
 }
 
 /** Lays out a measured group; `staging` holds its two staging blocks when it is staged. */
@@ -108,12 +111,13 @@ export function planGroup(heap: Heap, m: GroupMeasure, firstIndex: number, stagi
   const tensors = m.params.map((param, i): TensorPlan => {
     const store = m.stores[i];
     const rel = m.rels[i]!;
+    const length = m.lengths[i]!;
     const pPtr = store ? store.paramPtr : staging[0]! + rel * 4;
     const gPtr = store ? store.gradPtr : staging[1]! + rel * 4;
     return {
-      index: firstIndex + i, length: param.length, param, store, rel, pPtr, gPtr,
+      index: firstIndex + i, length, param, store, rel, pPtr, gPtr,
       slotRel: m.slots.map((s) => s.rels[i]!), slotLen: m.slots.map((s) => s.lens[i]!),
-      pView: null, gView: heap.view(gPtr, param.length), stepBias: 0, fresh: 0, lastGrad: null, gradInPlace: false,
+      pView: null, gView: heap.view(gPtr, length), stepBias: 0, fresh: 0, lastGrad: null, gradInPlace: false,
       rows: null,
     };
   });

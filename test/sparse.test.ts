@@ -454,3 +454,24 @@ describe("memory that grows to make room for sparse rows", () => {
     }
   });
 });
+
+describe("an optimizer whose creation grows the memory, over a ParamStore", () => {
+  it("keeps its tensors' lengths: explicit grads, sparse rows and state dicts work (wasm detaches the views it was given)", async () => {
+    for (const backend of BACKENDS) {
+      await init({ backend });
+      const heap = currentBackend().heap;
+      const n = Math.ceil(heap.capacityBytes / 4 / 64) * 64;
+      const store = new ParamStore({ emb: n }, { reserve: 0 });
+      const generation = heap.generation;
+      const opt = new Adagrad(store, { lr: 0.5 });
+      expect(heap.generation, "the optimizer's state grew the memory").toBeGreaterThan(generation);
+      expect(opt.step([new Float32Array(n).fill(1)])).toBe(true);
+      expect(opt.step([{ indices: [1], values: new Float32Array(64).fill(1), dim: 64 }])).toBe(true);
+      const sum = opt.stateDict().state[0]!.sum as Float32Array;
+      expect(sum).toHaveLength(n);
+      expect([sum[0], sum[64], sum[128]]).toEqual([1, 2, 1]);
+      opt.dispose();
+      store.dispose();
+    }
+  });
+});
