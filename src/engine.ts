@@ -133,6 +133,9 @@ export class Engine<O> {
     const sparse = grads !== undefined && intake.sparse.count > 0;
     const stores = this.stores;
     for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
+    // After the stores' check: making room for sparse rows may grow the memory, which leaves
+    // the views taken before it behind, but this step still reads and writes the right memory.
+    if (sparse) intake.coalesce(grads);
     if (staging) intake.stage(grads);
     if (this.policy !== "propagate" && !this.gradsFinite(sparse)) return this.nonFiniteStep(grads !== undefined, sparse);
     const heap = this.backend.heap;

@@ -85,8 +85,8 @@ export class GradIntake {
   }
 
   /**
-   * Validates `grads` against every param, reading each entry once, and coalesces sparse rows
-   * into scratch; throws on bad input, having changed nothing but private scratch.
+   * Validates `grads` against every param, reading each entry once (sparse rows are read here
+   * and placed by `coalesce`); throws on bad input, having changed nothing.
    */
   check(grads: readonly GradInput[] | undefined): void {
     const tensors = this.tensors;
@@ -147,14 +147,25 @@ export class GradIntake {
       t.lastGrad = g;
       taken[i] = g;
     }
+  }
+
+  /**
+   * After `check`: places the sparse rows read there in scratch, validating every index. The
+   * scratch may have to grow, and with it the memory (views of it taken before then go stale,
+   * as when an optimizer is created); a gradient that was such a view is then refused. Throws,
+   * having changed nothing but private scratch.
+   */
+  coalesce(grads: readonly GradInput[]): void {
+    const sparse = this.sparse;
     if (sparse.count === 0) return;
+    const heap = this.heap;
     const generation = heap.generation;
     sparse.coalesce();
-    // Making room for the rows grew the memory: a gradient that was a view of it has gone.
     if (heap.generation === generation) return;
-    for (let i = 0; i < count; i++) {
+    const tensors = this.tensors;
+    for (let i = 0; i < grads.length; i++) {
       const t = tensors[i]!;
-      if (t.rows !== null || t.gradInPlace || typedLength(taken[i]!) === t.length) continue;
+      if (t.rows !== null || t.gradInPlace || typedLength(this.taken[i]!) === t.length) continue;
       this.fail(TypeError, `grads[${i}] was a view of simdopt memory, which grew to make room for this step's sparse rows; re-read it and step again (nothing was changed)`);
     }
   }

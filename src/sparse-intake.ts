@@ -3,10 +3,12 @@
 // to two int32 lists that coalesce duplicate rows (layout: assembly/adagrad-rows.ts), and for a
 // caller-owned param only the rows it touches are copied into staging and back.
 //
-// The cost follows the rows a step touches, not the table: duplicates are found with a row →
-// entry map per tensor, made once (-1 everywhere) and reset row by row after each use, and the
-// scratch block only grows (by half again each time), so a run of steps allocates nothing.
-// Everything here happens inside `check`: a refused step has changed only private scratch.
+// The cost follows the rows a step touches, not the table. Duplicates are found with a small
+// open-addressing table from row to its last entry, sized to the step's entries rather than to
+// the table's rows (so it stays in the cache: a map of every row of a 1e6-row table cost 3x as
+// much in misses), and emptied slot by slot after each use. The scratch block and that table
+// only grow (by half again, or doubling), so a run of steps allocates nothing.
+// A refused step has changed only private scratch.
 import { isDetached } from "./detached.js";
 import type { Heap } from "./heap.js";
 import { typedLength } from "./intrinsics.js";
@@ -53,8 +55,6 @@ export interface SparseRules {
 
 /** A tensor's reusable sparse state. */
 interface TensorRows extends SparseStep {
-  /** For each row: the last entry naming it while a step is coalesced, else -1. */
-  map: Int32Array;
   /** The caller's param as int32, to copy rows bit for bit (made on first use; staged tensors). */
   paramBits: Int32Array | null;
   /** The caller's arrays, held from `read` to `coalesce` only. */
@@ -67,6 +67,10 @@ interface TensorRows extends SparseStep {
 const EMPTY_INDICES = new Int32Array(0);
 const EMPTY_VALUES = new Float32Array(0);
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+/** Words of a caller-owned param (and of its staging) touched ahead of the copy, per block of rows. */
+const TOUCH_WORDS = 4096;
+/** An empty slot of the row table (no row is 2^32 - 1: no param has 2^32 elements). */
+const FREE = 0xffffffff;
 
 export class SparseIntake {
   /** Sparse entries in the step being checked or taken. */
@@ -76,6 +80,12 @@ export class SparseIntake {
   private readonly live: Array<{ t: TensorPlan; r: TensorRows }> = [];
   private scratch = -1;
   private capacity = 0;
+  /** The row table: row (FREE when empty) and its last entry, per slot; 2^bits slots. */
+  private keys = new Uint32Array(0);
+  private lasts = new Int32Array(0);
+  private bits = 0;
+  /** The slots taken while an entry is coalesced, to empty them afterwards. */
+  private taken = new Int32Array(0);
 
   constructor(
     private readonly kind: string,
@@ -117,7 +127,7 @@ export class SparseIntake {
       const detached = n === 0 && isDetached(values.buffer) ? " (it is detached)" : "";
       this.fail(RangeError, `${where}.values has length ${n}${detached}, but ${k} row(s) of dim ${dim} need ${k * dim}`);
     }
-    const r = this.rowsOf(t, dim);
+    const r = this.rowsOf(t);
     r.dim = dim;
     r.k = k;
     r.indices = indices as Int32Array | readonly number[];
@@ -150,6 +160,7 @@ export class SparseIntake {
       bytes += align16(r.k * 4);
     }
     this.reserve(bytes);
+    this.fitTable(this.live.reduce((m, x, e) => (e < this.count ? Math.max(m, x.r.k) : m), 0));
     for (let e = 0; e < this.count; e++) {
       const { t, r } = this.live[e]!;
       r.values += this.scratch;
@@ -183,20 +194,25 @@ export class SparseIntake {
 
   // --- internals ---------------------------------------------------------------------------
 
-  /** The tensor's sparse state, with a map of at least its rows at `dim` (made once per size). */
-  private rowsOf(t: TensorPlan, dim: number): TensorRows {
-    const rows = t.length / dim;
+  /** The tensor's reusable sparse state. */
+  private rowsOf(t: TensorPlan): TensorRows {
     let r = this.byTensor[t.index];
     if (!r) {
-      r = {
-        dim, k: 0, count: 0, values: 0, list: 0, next: 0, map: new Int32Array(rows).fill(-1),
-        paramBits: null, indices: EMPTY_INDICES, source: EMPTY_VALUES, at: 0,
-      };
+      r = { dim: 0, k: 0, count: 0, values: 0, list: 0, next: 0, paramBits: null, indices: EMPTY_INDICES, source: EMPTY_VALUES, at: 0 };
       this.byTensor[t.index] = r;
-    } else if (r.map.length < rows) {
-      r.map = new Int32Array(rows).fill(-1);
     }
     return r;
+  }
+
+  /** Makes the row table at most half full with `k` rows in it. */
+  private fitTable(k: number): void {
+    if (2 * k <= this.keys.length) return;
+    let bits = Math.max(this.bits + 1, 4);
+    while (1 << bits < 2 * k) bits++;
+    this.bits = bits;
+    this.keys = new Uint32Array(1 << bits).fill(FREE);
+    this.lasts = new Int32Array(1 << bits);
+    this.taken = new Int32Array(1 << (bits - 1));
   }
 
   private reserve(bytes: number): void {
@@ -217,7 +233,9 @@ export class SparseIntake {
       this.fail(TypeError, `${where}.values was a view of simdopt memory, which grew to make room for this step's sparse rows; re-read it and step again (nothing was changed)`);
     }
     const rows = t.length / r.dim;
-    const map = r.map;
+    const { keys, lasts, taken } = this;
+    const shift = 32 - this.bits;
+    const mask = keys.length - 1;
     const xi = heap.i32;
     const list = index(r.list);
     const next = index(r.next);
@@ -231,19 +249,27 @@ export class SparseIntake {
         if (!(row >= 0 && row < rows && Number.isInteger(row))) {
           this.fail(RangeError, `${where}.indices[${j}] must be a whole number in [0, ${rows}) (params[${t.index}] has ${rows} row(s) of ${r.dim}), got ${show(row)}`);
         }
-        const last = map[row]!;
-        if (last < 0) {
+        // Fibonacci hashing, then the next free slot.
+        let h = Math.imul(row, 0x9e3779b1) >>> shift;
+        let key = keys[h]!;
+        while (key !== row && key !== FREE) {
+          h = (h + 1) & mask;
+          key = keys[h]!;
+        }
+        if (key === FREE) {
+          keys[h] = row;
+          taken[count] = h;
           xi[list + 2 * count] = row;
           xi[list + 2 * count + 1] = j;
           count++;
         } else {
-          xi[next + last] = j;
+          xi[next + lasts[h]!] = j;
         }
+        lasts[h] = j;
         xi[next + j] = -1;
-        map[row] = j;
       }
     } finally {
-      for (let c = 0; c < count; c++) map[xi[list + 2 * c]!] = -1;
+      for (let c = 0; c < count; c++) keys[taken[c]!] = FREE;
     }
     r.count = count;
     heap.f32.set(r.source, index(r.values));
@@ -257,12 +283,25 @@ export class SparseIntake {
     const list = index(r.list);
     const dim = r.dim;
     const base = index(t.pPtr);
-    // As int32, so that every bit (a NaN's payload included) is copied as it is.
-    for (let c = 0; c < r.count; c++) {
-      const at = xi[list + 2 * c]! * dim;
-      if (toHeap) for (let e = at; e < at + dim; e++) xi[base + e] = bits[e]!;
-      else for (let e = at; e < at + dim; e++) bits[e] = xi[base + e]!;
+    // As int32, so that every bit (a NaN's payload included) is copied as it is. The rows are
+    // far apart: a block's rows are touched first (one word per cache line, both sides), so that
+    // their cache misses overlap instead of following one another (see touchRows in
+    // assembly/adagrad-rows.ts); the words only feed a test that never passes.
+    const block = Math.max(1, Math.floor(TOUCH_WORDS / Math.max(dim, 16)));
+    let acc = 0;
+    for (let b = 0; b < r.count; b += block) {
+      const end = Math.min(r.count, b + block);
+      for (let c = b; c < end; c++) {
+        const at = (xi[list + 2 * c]! >>> 0) * dim;
+        for (let e = at; e < at + dim; e += 16) acc |= bits[e]! | xi[base + e]!;
+      }
+      for (let c = b; c < end; c++) {
+        const at = (xi[list + 2 * c]! >>> 0) * dim;
+        if (toHeap) for (let e = at; e < at + dim; e++) xi[base + e] = bits[e]!;
+        else for (let e = at; e < at + dim; e++) bits[e] = xi[base + e]!;
+      }
     }
+    if (acc === 0x7fc0babe && r.count < 0) throw new Error("unreachable");
   }
 
   private fail(E: typeof TypeError, why: string): never {

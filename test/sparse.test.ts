@@ -455,6 +455,30 @@ describe("memory that grows to make room for sparse rows", () => {
   });
 });
 
+describe("a sparse step whose scratch grows the memory, over a ParamStore with nothing set aside", () => {
+  it("completes; views taken before it are stale afterwards, as after creating an optimizer", async () => {
+    for (const backend of BACKENDS) {
+      await init({ backend });
+      const heap = currentBackend().heap;
+      const store = new ParamStore({ emb: 256 }, { reserve: 0 });
+      const opt = new Adagrad(store, { lr: 1 });
+      const emb = store.param("emb");
+      emb.fill(1);
+      // More entries than the memory has room for: its scratch must grow it.
+      const k = Math.ceil((heap.capacityBytes - heap.usedBytes) / 4 / 4) + 16;
+      const generation = heap.generation;
+      expect(opt.step([{ indices: new Int32Array(k), values: new Float32Array(4 * k).fill(0.5), dim: 4 }])).toBe(true);
+      expect(heap.generation).toBeGreaterThan(generation);
+      expect(() => opt.step()).toThrow(/store\.param\("emb"\)/);
+      expect(heap.isStale(emb)).toBe(true);
+      expect([...store.param("emb").subarray(0, 5)]).toEqual([0, 0, 0, 0, 1]);
+      expect(opt.step()).toBe(true);
+      opt.dispose();
+      store.dispose();
+    }
+  });
+});
+
 describe("an optimizer whose creation grows the memory, over a ParamStore", () => {
   it("keeps its tensors' lengths: explicit grads, sparse rows and state dicts work (wasm detaches the views it was given)", async () => {
     for (const backend of BACKENDS) {

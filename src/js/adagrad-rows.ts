@@ -73,7 +73,7 @@ export function adagradRowsJs(
   const guard = (flags & FLUSH_DENORMALS) !== 0;
   const D = f(dim);
   for (let s = 0; s < count; s++) {
-    const row = xi[list + 2 * s]!;
+    const row = xi[list + 2 * s]! >>> 0;
     const first = xi[list + 2 * s + 1]!;
     const v = values + first * dim;
     // Duplicate rows are summed into the first one's vector, in the order they appear.
