@@ -1,7 +1,9 @@
 // Adagrad update (PyTorch `_single_tensor_adagrad`), in the float32 operation order of
 // FORMULAS.md. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, div, mul, neg, splat, sqrt } from "./lanes";
-import { EPS_IN_SQRT, MAXIMIZE, Off, On, on, WEIGHT_DECAY } from "./options";
+import { adagradRowwise } from "./adagrad-rows";
+import { FLUSH_BLOCK, flushBuffers } from "./flush";
+import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, ROWWISE, WEIGHT_DECAY } from "./options";
 
 @inline function update<T, Max, Decay, EpsInSqrt>(
   i: usize, p: usize, g: usize, sum: usize, E: T, W: T, C: T,
@@ -34,16 +36,38 @@ function run<Max, Decay, EpsInSqrt>(
 /**
  * Adagrad step over `n` elements. Constants, each a float32 of a double computed by the
  * caller: E = eps, W = weight_decay, C = -lr / (1 + (step - 1) * lr_decay).
- * EPS_IN_SQRT adds E under the square root instead of after it.
+ * EPS_IN_SQRT adds E under the square root instead of after it. ROWWISE keeps one accumulator
+ * per row of D elements (n a multiple of D; see adagrad-rows.ts); D is read only with it.
+ * FLUSH_DENORMALS flushes `sum` after the update (see flush.ts).
  */
 export function adagrad(
+  flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32, D: usize,
+): void {
+  if (flags & ROWWISE) {
+    adagradRowwise(flags, n, p, g, sum, E, W, C, D);
+    return;
+  }
+  // One call site for the option chain (see rmsprop.ts).
+  const guard = flags & FLUSH_DENORMALS;
+  const block = guard ? FLUSH_BLOCK : n;
+  let s: usize = 0;
+  do {
+    const m = min(block, n - s);
+    const o = s << 2;
+    withMax(flags, m, p + o, g + o, sum + o, E, W, C);
+    if (guard) flushBuffers(m, sum + o, 0, 0);
+    s += block;
+  } while (s < n);
+}
+
+// The option chain (see options.ts).
+@inline function withMax(
   flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
 ): void {
   if (flags & MAXIMIZE) withDecay<On>(flags, n, p, g, sum, E, W, C);
   else withDecay<Off>(flags, n, p, g, sum, E, W, C);
 }
 
-// The option chain (see options.ts).
 @inline function withDecay<Max>(
   flags: u32, n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
 ): void {

@@ -2,7 +2,8 @@
 // float32 operation order of FORMULAS-2.md. Pointers are byte offsets into linear memory;
 // every buffer holds `n` f32.
 import { add, div, max, mul, neg, splat, sqrt } from "./lanes";
-import { AMSGRAD, DECOUPLED_DECAY, MAXIMIZE, Off, On, on, WEIGHT_DECAY } from "./options";
+import { FLUSH_BLOCK, flushBuffers } from "./flush";
+import { AMSGRAD, DECOUPLED_DECAY, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, WEIGHT_DECAY } from "./options";
 
 @inline function update<T, Max, Decay, Decoupled, Amsgrad>(
   i: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
@@ -54,9 +55,28 @@ function run<Max, Decay, Decoupled, Amsgrad>(
  * C1 = 1 - beta1, B2 = beta2, C2 = 1 - beta2, S = sqrt(1 - beta2^step), E = eps,
  * W = weight_decay (WEIGHT_DECAY: L2 added to the gradient, Adam),
  * L = -lr / (1 - beta1^step), K = 1 - lr * weight_decay (DECOUPLED_DECAY: p = p * K, AdamW).
- * Weight decay reads the parameter before the decoupled decay scales it.
+ * Weight decay reads the parameter before the decoupled decay scales it. FLUSH_DENORMALS
+ * flushes exp_avg, exp_avg_sq and max_exp_avg_sq (with AMSGRAD) after the update (see flush.ts).
  */
 export function adam(
+  flags: u32, n: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
+  B1: f32, C1: f32, B2: f32, C2: f32, S: f32, E: f32, W: f32, L: f32, K: f32,
+): void {
+  // One call site for the option chain (see rmsprop.ts).
+  const guard = flags & FLUSH_DENORMALS;
+  const block = guard ? FLUSH_BLOCK : n;
+  let s: usize = 0;
+  do {
+    const k = min(block, n - s);
+    const o = s << 2;
+    withMax(flags, k, p + o, g + o, m + o, v + o, vmax + o, B1, C1, B2, C2, S, E, W, L, K);
+    if (guard) flushBuffers(k, m + o, v + o, flags & AMSGRAD ? vmax + o : 0);
+    s += block;
+  } while (s < n);
+}
+
+// The option chain (see options.ts).
+@inline function withMax(
   flags: u32, n: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   B1: f32, C1: f32, B2: f32, C2: f32, S: f32, E: f32, W: f32, L: f32, K: f32,
 ): void {
@@ -64,7 +84,6 @@ export function adam(
   else withDecay<Off>(flags, n, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
 }
 
-// The option chain (see options.ts).
 @inline function withDecay<Max>(
   flags: u32, n: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   B1: f32, C1: f32, B2: f32, C2: f32, S: f32, E: f32, W: f32, L: f32, K: f32,

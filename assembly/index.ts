@@ -2,6 +2,7 @@
 // buffers at byte offsets in linear memory, which the host owns and grows; they never allocate.
 export { rmsprop } from "./rmsprop";
 export { adagrad } from "./adagrad";
+export { adagradRows } from "./adagrad-rows";
 export { sgd } from "./sgd";
 export { adam } from "./adam";
 export { allFinite } from "./finite";
@@ -13,5 +14,5 @@ export * from "./tfjs";
  * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
  */
 export function abiVersion(): u32 {
-  return 3;
+  return 4;
 }

@@ -45,6 +45,22 @@
   else return Mathf.max(a as f32, b as f32) as T;
 }
 
+// Flush to zero: a value whose magnitude is below the smallest normal float32 (2^-126), so a
+// subnormal (or a zero), becomes a zero of its own sign; everything else, NaN and ±Inf
+// included, is kept. Decided on the bits with integer operations and applied with an and-not,
+// so there is no branch and no float arithmetic (which would be slow on the very values it
+// removes).
+@inline export function flush<T>(a: T): T {
+  if (isVector<T>()) {
+    const tiny = i32x4.lt_s(v128.and(a as v128, i32x4.splat(0x7fffffff)), i32x4.splat(0x00800000));
+    return v128.andnot(a as v128, v128.and(tiny, i32x4.splat(0x7fffffff))) as T;
+  } else {
+    const bits = reinterpret<i32>(a as f32);
+    const tiny = -(<i32>((bits & 0x7fffffff) < 0x00800000));
+    return reinterpret<f32>(bits & ~(tiny & 0x7fffffff)) as T;
+  }
+}
+
 // Loop shape. Every kernel's vector loop is written `if (p < stop) do { ... } while (p < stop)`
 // rather than `while (p < stop) { ... }`. V8's optimising compiler moves a pure computation out
 // of a loop only from a block that runs on every pass, and in a while loop the body does not

@@ -1,7 +1,8 @@
 // RMSprop update (PyTorch `_single_tensor_rmsprop`), in the float32 operation order of
 // FORMULAS.md. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, div, mul, neg, splat, sqrt, sub } from "./lanes";
-import { CENTERED, EPS_IN_SQRT, MAXIMIZE, MOMENTUM, Off, On, on, WEIGHT_DECAY } from "./options";
+import { FLUSH_BLOCK, flushBuffers } from "./flush";
+import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, Off, On, on, WEIGHT_DECAY } from "./options";
 
 // One update of the elements at byte offset `i`, for T = v128 (4 lanes) or f32 (one lane).
 @inline function update<T, Max, Decay, Centered, Momentum, EpsInSqrt>(
@@ -73,9 +74,30 @@ function run<Max, Decay, Centered, Momentum, EpsInSqrt>(
  * RMSprop step over `n` elements. `ga` is read only with CENTERED and `buf` only with
  * MOMENTUM. Constants, each a float32 of a double computed by the caller:
  * A = alpha, B = 1 - alpha, E = eps, W = weight_decay, M = momentum, L = -lr.
- * EPS_IN_SQRT adds E under the square root instead of after it.
+ * EPS_IN_SQRT adds E under the square root instead of after it. FLUSH_DENORMALS flushes
+ * square_avg, grad_avg and momentum_buffer (those in use) after the update (see flush.ts).
  */
 export function rmsprop(
+  flags: u32, n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
+  A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,
+): void {
+  // One call site for the option chain, guarded or not, so that the compiler inlines the loops
+  // into it as before (a second call site made the module a third larger). Unguarded, the
+  // block is the whole call.
+  const guard = flags & FLUSH_DENORMALS;
+  const block = guard ? FLUSH_BLOCK : n;
+  let s: usize = 0;
+  do {
+    const m = min(block, n - s);
+    const o = s << 2;
+    withMax(flags, m, p + o, g + o, sq + o, ga + o, buf + o, A, B, E, W, M, L);
+    if (guard) flushBuffers(m, sq + o, flags & CENTERED ? ga + o : 0, flags & MOMENTUM ? buf + o : 0);
+    s += block;
+  } while (s < n);
+}
+
+// The option chain (see options.ts): each link fixes one option and passes on the rest.
+@inline function withMax(
   flags: u32, n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,
 ): void {
@@ -83,7 +105,6 @@ export function rmsprop(
   else withDecay<Off>(flags, n, p, g, sq, ga, buf, A, B, E, W, M, L);
 }
 
-// The option chain (see options.ts): each link fixes one option and passes on the rest.
 @inline function withDecay<Max>(
   flags: u32, n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,

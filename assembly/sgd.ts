@@ -1,7 +1,8 @@
 // SGD update (PyTorch `_single_tensor_sgd`), in the float32 operation order of FORMULAS-2.md.
 // Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, mul, neg, splat } from "./lanes";
-import { FIRST_STEP, MAXIMIZE, MOMENTUM, NESTEROV, Off, On, on, WEIGHT_DECAY } from "./options";
+import { FLUSH_BLOCK, flushBuffers } from "./flush";
+import { FIRST_STEP, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, NESTEROV, Off, On, on, WEIGHT_DECAY } from "./options";
 
 @inline function update<T, Max, Decay, Momentum, Nesterov, FirstStep>(
   i: usize, p: usize, g: usize, buf: usize, W: T, M: T, D: T, L: T,
@@ -47,16 +48,33 @@ function run<Max, Decay, Momentum, Nesterov, FirstStep>(
  * SGD step over `n` elements. `buf` (the momentum buffer) is used only with MOMENTUM, and
  * NESTEROV and FIRST_STEP only with MOMENTUM; with FIRST_STEP the buffer is written, never
  * read. Constants, each a float32 of a double computed by the caller: W = weight_decay,
- * M = momentum, D = 1 - dampening, L = -lr.
+ * M = momentum, D = 1 - dampening, L = -lr. FLUSH_DENORMALS (with MOMENTUM) flushes the buffer
+ * after the update (see flush.ts).
  */
 export function sgd(
+  flags: u32, n: usize, p: usize, g: usize, buf: usize, W: f32, M: f32, D: f32, L: f32,
+): void {
+  // One call site for the option chain (see rmsprop.ts). Without momentum there is no state.
+  const guard = (flags & (FLUSH_DENORMALS | MOMENTUM)) == (FLUSH_DENORMALS | MOMENTUM);
+  const block = guard ? FLUSH_BLOCK : n;
+  let s: usize = 0;
+  do {
+    const m = min(block, n - s);
+    const o = s << 2;
+    withMax(flags, m, p + o, g + o, buf + o, W, M, D, L);
+    if (guard) flushBuffers(m, buf + o, 0, 0);
+    s += block;
+  } while (s < n);
+}
+
+// The option chain (see options.ts).
+@inline function withMax(
   flags: u32, n: usize, p: usize, g: usize, buf: usize, W: f32, M: f32, D: f32, L: f32,
 ): void {
   if (flags & MAXIMIZE) withDecay<On>(flags, n, p, g, buf, W, M, D, L);
   else withDecay<Off>(flags, n, p, g, buf, W, M, D, L);
 }
 
-// The option chain (see options.ts).
 @inline function withDecay<Max>(
   flags: u32, n: usize, p: usize, g: usize, buf: usize, W: f32, M: f32, D: f32, L: f32,
 ): void {

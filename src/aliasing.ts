@@ -36,7 +36,9 @@ export class AliasIndex {
     const caller = new Map<ArrayBufferLike, Array<[number, number]>>();
     for (const plan of plans) {
       if (plan.total === 0) continue;
-      for (const ptr of plan.state) if (ptr >= 0) heap.push([ptr, ptr + plan.total * 4]);
+      plan.state.forEach((ptr, k) => {
+        if (ptr >= 0 && plan.slotTotal[k]! > 0) heap.push([ptr, ptr + plan.slotTotal[k]! * 4]);
+      });
       // Staging blocks and other tensors' gradient slots are written during the copy-in, so a
       // gradient read from them would be overwritten before it is used.
       for (const ptr of plan.staging) heap.push([ptr, ptr + plan.total * 4]);

@@ -3,6 +3,9 @@
 export * from "./families/index.js";
 export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimizer.js";
 export type { StateDict, TensorState } from "./state-dict.js";
+export type { SparseRows } from "./sparse-intake.js";
+export type { GradInput } from "./grad-intake.js";
+export type { SharedOptions } from "./family.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";
 export type { LoadStateOptions, SaveStateOptions } from "./checkpoint-sections.js";

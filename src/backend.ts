@@ -20,6 +20,10 @@ export const FIRST_STEP = 64;
 export const AMSGRAD = 128;
 /** Adam: decoupled weight decay (AdamW), p = p·K before the update. */
 export const DECOUPLED_DECAY = 256;
+/** Every family: state values below the smallest normal float32 become ±0 after the update. */
+export const FLUSH_DENORMALS = 512;
+/** Adagrad: one accumulator per row (rowwise Adagrad) instead of one per element. */
+export const ROWWISE = 1024;
 
 /**
  * An update kernel as both backends have it: the wasm export's name, and the exact JS version,
@@ -41,6 +45,19 @@ export interface FamilyKernel<J extends JsKernel> {
 export type JsKernel = (x: Float32Array, scratch: number, ...args: number[]) => void;
 /** A JS kernel's signature without its memory arguments: the wasm export's signature. */
 export type Bound<J> = J extends (x: Float32Array, scratch: number, ...args: infer A) => void ? (...args: A) => void : never;
+
+/**
+ * A kernel that also reads int32 lists from the heap (a sparse step's rows, see
+ * assembly/adagrad-rows.ts): its JS version takes the heap as a Float32Array and an Int32Array
+ * over the same memory, then the wasm kernel's own arguments. Pointer rules as above; an i32
+ * list is 4-byte aligned.
+ */
+export interface IndexedKernel<J extends JsIndexedKernel> {
+  readonly wasm: string;
+  readonly js: J;
+}
+export type JsIndexedKernel = (x: Float32Array, xi: Int32Array, ...args: number[]) => void;
+export type BoundIndexed<J> = J extends (x: Float32Array, xi: Int32Array, ...args: infer A) => void ? (...args: A) => void : never;
 
 /** The kernels every optimizer shares. */
 export interface Kernels {
@@ -77,6 +94,8 @@ export interface Backend {
    * heap's current array, so re-bind after the heap's generation changes.
    */
   bind<J extends JsKernel>(k: FamilyKernel<J>): Bound<J>;
+  /** An indexed kernel bound to this backend's memory; re-bind after growth, as for `bind`. */
+  bindIndexed<J extends JsIndexedKernel>(k: IndexedKernel<J>): BoundIndexed<J>;
   /**
    * Byte offset of a STAGING_BYTES block allocated with the backend, so that using it never
    * grows memory. Only where copying caller-owned data in and out for the kernels beats running

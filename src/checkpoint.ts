@@ -21,7 +21,9 @@
  *          1 B   u8  mask of the state buffers present (bit k = slot k, in the optimizer's order:
  *                RMSprop square_avg, momentum_buffer, grad_avg; Adagrad sum; SGD
  *                momentum_buffer; Adam/AdamW exp_avg, exp_avg_sq, max_exp_avg_sq)
- *          per present buffer: n × f32
+ *          per present buffer: its values as f32: n of them, or n / d for a buffer kept per
+ *                row of d (Adagrad's sum with its option rowwise = d > 0, which the group's
+ *                options above record; a reader that does not know the option refuses it)
  * params section (flags bit 1), per tensor in param order:
  *          n × f32 the param's values (n from the tensor's record)
  * scheduler section (flags bit 2):
@@ -140,7 +142,7 @@ export function encodeCheckpoint(c: Checkpoint, family: Family<unknown>): Uint8A
   for (let i = 0; i < tensorCount; i++) {
     size += TENSOR_BYTES;
     const e = c.dict.state[i];
-    if (e) for (const s of slots) if (e[s] instanceof Float32Array) size += 4 * lengths[i]!;
+    if (e) for (const s of slots) if (e[s] instanceof Float32Array) size += (e[s] as Float32Array).byteLength;
   }
   const params = c.params;
   if (params) for (let i = 0; i < tensorCount; i++) size += 4 * lengths[i]!;
@@ -300,6 +302,18 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
     }
     return group;
   });
+  // The buffers below are read in this optimizer's layout: refuse first a checkpoint whose
+  // options lay them out otherwise (planLoad checks every option value afterwards).
+  const keyOf = new Map(Object.entries(shape.specs).map(([key, spec]) => [spec.torch, key]));
+  options.forEach((group, gi) => {
+    const next = { ...shape.values[gi]! };
+    for (const [name, v] of group) {
+      const key = keyOf.get(name);
+      if (key !== undefined) next[key] = v;
+    }
+    const why = shape.layoutChange(next, gi);
+    if (why) fail(`param group ${gi}: ${why}`);
+  });
 
   const entries: RawEntry[] = [];
   let index = 0;
@@ -313,16 +327,20 @@ export function decodeCheckpoint(input: unknown, shape: StateShape): LoadedCheck
       if (n !== tensor.length) fail(`tensor ${i} has ${n} element(s) in the checkpoint, ${tensor.length} here`);
       if (mask >> shape.slots.length) fail(`unknown state buffers in tensor ${i}`);
       if (!hasState && (mask !== 0 || step !== 0)) fail(`tensor ${i} has state, but the header says there is none`);
-      const count = popcount(mask);
-      if (4 * n * count > left()) {
-        fail(`truncated checkpoint: tensor ${i} holds ${count} buffer(s) of ${n} element(s) (${4 * n * count} bytes), but ${left()} byte(s) remain`);
+      // Each buffer as this optimizer lays it out: the options that set a layout cannot change.
+      const lens = shape.slots.map((_, k) => (mask & (1 << k) ? tensor.slotLen[k]! : 0));
+      const elements = lens.reduce((a, b) => a + b, 0);
+      if (4 * elements > left()) {
+        const count = popcount(mask);
+        const sizes = elements === n * count ? `of ${n} element(s)` : `of ${elements} element(s) in all`;
+        fail(`truncated checkpoint: tensor ${i} holds ${count} buffer(s) ${sizes} (${4 * elements} bytes), but ${left()} byte(s) remain`);
       }
       const buffers = shape.slots.map((_, k) => {
         if (!(mask & (1 << k))) return undefined;
         // Copied byte for byte into an array of its own: `bytes` may sit at any offset.
-        const b = new Float32Array(n);
-        new Uint8Array(b.buffer).set(bytes.subarray(o, o + 4 * n));
-        o += 4 * n;
+        const b = new Float32Array(lens[k]!);
+        new Uint8Array(b.buffer).set(bytes.subarray(o, o + 4 * lens[k]!));
+        o += 4 * lens[k]!;
         return b;
       });
       entries.push({ key: String(i), index: i, step, buffers });

@@ -146,7 +146,8 @@ function gradListOf(target: unknown, where: string): GradList {
     const grads = e.tensors.map((t) => {
       if (t.store) return t.store;
       if (t.lastGrad === null || t.lastGrad.length !== t.length) {
-        throw new TypeError(`${where}: params[${t.index}] of the ${e.kind} is caller-owned and has no grads from a step() yet; pass the grads arrays themselves`);
+        const why = t.rows !== null ? "its last step() took sparse rows" : "has no grads from a step() yet";
+        throw new TypeError(`${where}: params[${t.index}] of the ${e.kind} is caller-owned and ${why}; pass the grads arrays themselves`);
       }
       return t.lastGrad;
     });

@@ -1,12 +1,15 @@
 // The generic engine that runs any optimizer family: param groups, the heap layout of their
 // tensors, state buffers, and the step pipeline (validate, copy in, check, run kernels, copy
-// out). The family descriptor says which buffers exist and how one group calls its kernel;
-// gradient intake lives in grad-intake.ts and state I/O in state-io.ts.
+// out). The family descriptor says which buffers exist, how they are laid out and how one group
+// calls its kernel (and its row kernel, for sparse gradients); gradient intake lives in
+// grad-intake.ts and sparse-intake.ts, state I/O in state-io.ts.
 import { AliasIndex, checkDistinct } from "./aliasing.js";
-import type { Backend, Bound, JsKernel } from "./backend.js";
-import { flagsOf, slotWanted, type Family, type KernelCall, type Values } from "./family.js";
+import { MAXIMIZE, type Backend, type Bound, type BoundIndexed, type JsIndexedKernel, type JsKernel } from "./backend.js";
+import {
+  flagsOf, rowLengthOf, slotWanted, sparseFamilyNames, type Family, type KernelCall, type RowsCall, type Values,
+} from "./family.js";
 import { isDetached } from "./detached.js";
-import { GradIntake } from "./grad-intake.js";
+import { GradIntake, type GradInput } from "./grad-intake.js";
 import { groupObject, parseGroups, type ParamGroup, type ParsedGroup } from "./groups.js";
 import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan } from "./layout.js";
 import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
@@ -63,8 +66,10 @@ export class Engine<O> {
   disposed = false;
   private readonly stores: ParamStore[];
   private kernel: Bound<JsKernel> | undefined;
+  private rowsKernel: BoundIndexed<JsIndexedKernel> | undefined;
   private kernelGeneration = -1;
   private readonly call: KernelCall;
+  private readonly rowsCall: RowsCall;
   private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
 
   constructor(readonly family: Family<O>, params: unknown, options: unknown) {
@@ -81,11 +86,23 @@ export class Engine<O> {
     const heap = this.backend.heap;
     // Everything the optimizer needs is sized first and allocated in one request: a request
     // that cannot fit is refused before any memory is taken or grown.
-    const measures = parsed.map((g) => measureGroup(heap, g.params));
+    let first = 0;
+    const measures = parsed.map((g, i) => {
+      const rows = family.slots.map((_, k) => rowLengthOf(family, g.values, k));
+      rows.forEach((d, k) => {
+        const j = d > 0 ? g.params.findIndex((p) => p.length % d !== 0) : -1;
+        if (j >= 0) {
+          throw new RangeError(`${kind}: params[${first + j}] has length ${g.params[j]!.length}, which is not a whole number of rows of ` +
+            `${family.slots[k]!.perRow} = ${d}`);
+        }
+      });
+      first += g.params.length;
+      return measureGroup(heap, g.params, rows);
+    });
     const sizes: number[] = [];
     measures.forEach((m, i) => {
       if (m.staged) sizes.push(m.total * 4, m.total * 4);
-      for (let k = 0; k < family.slots.length; k++) if (slotWanted(family, parsed[i]!.values, k)) sizes.push(m.total * 4);
+      for (let k = 0; k < family.slots.length; k++) if (slotWanted(family, parsed[i]!.values, k)) sizes.push(m.slots[k]!.total * 4);
     });
     const ptrs = heap.allocAll(sizes, `${kind} state and staging`);
     // Handed out in the order they were sized: per group, its staging blocks, then its slots.
@@ -94,7 +111,7 @@ export class Engine<O> {
     this.plans = [];
     this.groups = parsed.map((g, i) => {
       const m = measures[i]!;
-      const plan = planGroup(heap, m, index, family.slots.length, m.staged ? [ptrs[next++]!, ptrs[next++]!] : []);
+      const plan = planGroup(heap, m, index, m.staged ? [ptrs[next++]!, ptrs[next++]!] : []);
       index += m.params.length;
       this.plans.push(plan);
       for (let k = 0; k < family.slots.length; k++) {
@@ -106,30 +123,44 @@ export class Engine<O> {
     this.tensors = this.plans.flatMap((p) => p.tensors);
     this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
     this.hasState = family.stateFromStart;
-    this.intake = new GradIntake(kind, heap, this.plans, this.tensors, new AliasIndex(this.plans));
+    const groupOf = this.plans.flatMap((p, i) => p.tensors.map(() => i));
+    this.intake = new GradIntake(kind, heap, this.plans, this.tensors, new AliasIndex(this.plans), {
+      refuse: (t) => this.sparseRefusal(this.groups[groupOf[t.index]!]!.values),
+      rowLength: (t) => {
+        const values = this.groups[groupOf[t.index]!]!.values;
+        return family.slots.reduce((d, _, k) => d || rowLengthOf(family, values, k), 0);
+      },
+    }, family.sparse ? " or sparse rows { indices, values, dim }" : "");
     this.call = { flags: 0, n: 0, p: 0, g: 0, s: new Array<number>(family.slots.length).fill(0), step: 0 };
+    this.rowsCall = { flags: 0, count: 0, dim: 0, list: 0, next: 0, values: 0, p: 0, s: new Array<number>(family.slots.length).fill(0), step: 0 };
     this.paramGroups = Object.freeze(this.groups.map((g, i) =>
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (v) => this.prepareOptions(i, v), () => this.liveParams(i))));
   }
 
-  step(grads: readonly Float32Array[] | undefined): boolean {
+  step(grads: readonly GradInput[] | undefined): boolean {
     if (this.disposed) this.assertLive();
     const intake = this.intake;
     // The zero-copy path with the store's own gradients neither checks nor copies anything.
     const staging = grads !== undefined || !intake.allZeroCopy;
     if (staging) intake.check(grads);
+    // Tensors' `rows` are set by check() only: without it, this step has no sparse rows.
+    const sparse = grads !== undefined && intake.sparse.count > 0;
     const stores = this.stores;
     for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
+    // After the stores' check: making room for sparse rows may grow the memory, which leaves
+    // the views taken before it behind, but this step still reads and writes the right memory.
+    if (sparse) intake.coalesce(grads);
     if (staging) intake.stage(grads);
-    if (this.policy !== "propagate" && !this.gradsFinite()) return this.nonFiniteStep(grads !== undefined);
+    if (this.policy !== "propagate" && !this.gradsFinite(sparse)) return this.nonFiniteStep(grads !== undefined, sparse);
     const heap = this.backend.heap;
     if (this.kernelGeneration !== heap.generation) {
       this.kernel = this.backend.bind(this.family.kernel);
+      if (this.family.sparse) this.rowsKernel = this.backend.bindIndexed(this.family.sparse.kernel);
       this.kernelGeneration = heap.generation;
     }
     const plans = this.plans;
-    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!);
-    if (!intake.allZeroCopy) intake.giveBack();
+    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    if (!intake.allZeroCopy) intake.giveBack(sparse);
     this.steps++;
     this.hasState = true;
     return true;
@@ -149,7 +180,7 @@ export class Engine<O> {
   /** Points slot `k` of `plan` at a fresh block and fills it with the slot's start value. */
   setSlot(plan: GroupPlan, k: number, ptr: number, values: Values<O>): void {
     const slot = this.family.slots[k]!;
-    this.backend.heap.f32.fill(slot.init?.(values) ?? 0, ptr / 4, ptr / 4 + plan.total);
+    this.backend.heap.f32.fill(slot.init?.(values) ?? 0, ptr / 4, ptr / 4 + plan.slotTotal[k]!);
     plan.state[k] = ptr;
     // A slot whose kernel starts it from the first gradient holds nothing until that step.
     if (slot.firstFlag !== undefined) {
@@ -170,18 +201,40 @@ export class Engine<O> {
     this.intake.setAliases(new AliasIndex(this.plans));
   }
 
+  /**
+   * Why group `i` cannot take options `next` as its state is laid out (a per-row buffer's row
+   * length changed), or undefined.
+   */
+  layoutChange(i: number, next: Values<O>): string | undefined {
+    const now = this.groups[i]!.values;
+    for (const slot of this.family.slots) {
+      const key = slot.perRow as keyof Values<O> | undefined;
+      if (key === undefined || next[key] === now[key]) continue;
+      return `${String(key)} is ${String(now[key])} and cannot change to ${String(next[key])}: it sets the layout of the ` +
+        `state buffer ${slot.name}; make a new optimizer instead`;
+    }
+    return undefined;
+  }
+
   // --- internals ---------------------------------------------------------------------------
 
-  private runGroup(plan: GroupPlan, g: EngineGroup<O>): void {
+  private sparseRefusal(values: Values<O>): string | undefined {
+    const sparse = this.family.sparse;
+    if (!sparse) return `${this.kind} does not take sparse gradients (optimizers that do: ${sparseFamilyNames().join(", ")})`;
+    return sparse.refuse?.(values);
+  }
+
+  private runGroup(plan: GroupPlan, g: EngineGroup<O>, sparse: boolean): void {
     const ts = plan.tensors;
     if (ts.length === 0) return;
     const t0 = ts[0]!;
-    if (plan.span && plan.uniform) {
-      this.runKernel(plan, g, t0, plan.total, t0.pPtr, t0.gPtr, 0);
+    if (plan.span && plan.uniform && !sparse) {
+      this.runKernel(plan, g, t0, plan.total, t0.gPtr, null);
     } else {
       for (let i = 0; i < ts.length; i++) {
         const t = ts[i]!;
-        this.runKernel(plan, g, t, t.length, t.pPtr, t.gPtr, t.rel * 4);
+        if (sparse && t.rows !== null) this.runRows(plan, g, t);
+        else this.runKernel(plan, g, t, t.length, t.gPtr, t);
       }
     }
     // Every tensor of the group was just stepped: the buffers in use now hold values.
@@ -191,7 +244,8 @@ export class Engine<O> {
     }
   }
 
-  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, p: number, gp: number, rel: number): void {
+  /** One kernel call: over tensor `at`, or over the whole group (from `t`) when `at` is null. */
+  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, gp: number, at: TensorPlan | null): void {
     const c = this.call;
     const s = c.s;
     const slots = this.family.slots;
@@ -199,15 +253,34 @@ export class Engine<O> {
     let flags = g.flags;
     for (let k = 0; k < s.length; k++) {
       const on = (g.active >> k) & 1;
-      s[k] = on ? state[k]! + rel : 0;
+      s[k] = on ? state[k]! + (at === null ? 0 : at.slotRel[k]! * 4) : 0;
       if (on && (t.fresh >> k) & 1) flags |= slots[k]!.firstFlag!;
     }
     c.flags = flags;
     c.n = n;
-    c.p = p;
+    c.p = t.pPtr;
     c.g = gp;
     c.step = this.steps + 1 + t.stepBias;
     this.family.run(this.kernel!, g.values, c);
+  }
+
+  /** The row kernel over tensor `t`'s sparse rows of this step. */
+  private runRows(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan): void {
+    const r = t.rows!;
+    const c = this.rowsCall;
+    // torch negates a sparse gradient before summing its duplicate rows: so do we, exactly.
+    if (g.flags & MAXIMIZE) this.backend.kernels.scale(r.k * r.dim, r.values, -1);
+    const s = c.s;
+    for (let k = 0; k < s.length; k++) s[k] = (g.active >> k) & 1 ? plan.state[k]! + t.slotRel[k]! * 4 : 0;
+    c.flags = g.flags & ~MAXIMIZE;
+    c.count = r.count;
+    c.dim = r.dim;
+    c.list = r.list;
+    c.next = r.next;
+    c.values = r.values;
+    c.p = t.pPtr;
+    c.step = this.steps + 1 + t.stepBias;
+    this.family.sparse!.run(this.rowsKernel!, g.values, c);
   }
 
   private checkGroup(values: Values<O>, where: string): void {
@@ -219,12 +292,14 @@ export class Engine<O> {
   private prepareOptions(i: number, next: Values<O>): void {
     this.assertLive();
     this.checkGroup(next, `${this.kind}.paramGroups[${i}]`);
+    const fixed = this.layoutChange(i, next);
+    if (fixed) throw new RangeError(`${this.kind}.paramGroups[${i}]: ${fixed}`);
     const plan = this.plans[i]!;
     const family = this.family;
     const missing: number[] = [];
     for (let k = 0; k < family.slots.length; k++) if (plan.state[k]! < 0 && slotWanted(family, next, k)) missing.push(k);
     if (missing.length > 0) {
-      const ptrs = this.backend.heap.allocAll(missing.map(() => plan.total * 4), `${this.kind} state`);
+      const ptrs = this.backend.heap.allocAll(missing.map((k) => plan.slotTotal[k]! * 4), `${this.kind} state`);
       missing.forEach((k, j) => this.setSlot(plan, k, ptrs[j]!, next));
       this.refreshAliases();
     }
@@ -233,33 +308,40 @@ export class Engine<O> {
     if (missing.length > 0) updateUniform(plan);
   }
 
-  private gradsFinite(): boolean {
+  private gradsFinite(sparse: boolean): boolean {
     const k = this.backend.kernels;
     for (const plan of this.plans) {
       const t0 = plan.tensors[0];
       if (!t0) continue;
-      if (plan.span) {
+      if (plan.span && !sparse) {
         if (!k.allFinite(plan.total, t0.gPtr)) return false;
       } else {
-        for (const t of plan.tensors) if (!k.allFinite(t.length, t.gPtr)) return false;
+        for (const t of plan.tensors) if (!this.tensorFinite(t, sparse)) return false;
       }
     }
     return true;
   }
 
-  private nonFiniteStep(copied: boolean): boolean {
+  /** Is this step's gradient of `t` finite: its sparse values, or its dense gradient slot? */
+  private tensorFinite(t: TensorPlan, sparse: boolean): boolean {
+    const k = this.backend.kernels;
+    const r = sparse ? t.rows : null;
+    return r !== null ? k.allFinite(r.k * r.dim, r.values) !== 0 : k.allFinite(t.length, t.gPtr) !== 0;
+  }
+
+  private nonFiniteStep(copied: boolean, sparse: boolean): boolean {
     if (this.policy === "skip") {
       this.skippedSteps++;
       return false;
     }
-    const k = this.backend.kernels;
-    const bad = this.tensors.find((t) => !k.allFinite(t.length, t.gPtr))!;
-    const x = this.backend.heap.view(bad.gPtr, bad.length);
+    const bad = this.tensors.find((t) => !this.tensorFinite(t, sparse))!;
+    const r = sparse ? bad.rows : null;
+    const x = r !== null ? this.backend.heap.view(r.values, r.k * r.dim) : this.backend.heap.view(bad.gPtr, bad.length);
     let j = 0;
     while (Number.isFinite(x[j]!)) j++;
-    const zeroCopyGrads = copied && this.tensors.some((t) => t.store && !t.gradInPlace);
+    const zeroCopyGrads = copied && this.tensors.some((t) => t.store && !t.gradInPlace && !(sparse && t.rows));
     throw new NonFiniteGradientError(
-      `${this.kind}.step: grads[${bad.index}][${j}] is ${x[j]} (nonFinite: "throw"); no parameter or state was changed` +
+      `${this.kind}.step: grads[${bad.index}]${r !== null ? ".values" : ""}[${j}] is ${x[j]} (nonFinite: "throw"); no parameter or state was changed` +
         (zeroCopyGrads ? " (the given grads were copied into the ParamStore's gradient slots)" : ""),
     );
   }
@@ -284,6 +366,7 @@ export class Engine<O> {
 
   private releaseAll(): void {
     const heap = this.backend.heap;
+    this.intake.sparse.dispose();
     for (const plan of this.plans) {
       // No view of state or staging ever leaves the optimizer: reusable at once.
       for (const ptr of plan.state) if (ptr >= 0) heap.release(ptr, PRIVATE);

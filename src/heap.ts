@@ -143,6 +143,8 @@ function formatBytes(n: number): string {
 export class Heap {
   /** Current f32 view over the whole buffer; replaced whenever the buffer is. */
   f32: Float32Array;
+  /** Current i32 view over the whole buffer (index lists of sparse steps); replaced with `f32`. */
+  i32: Int32Array;
   /** The current buffer, kept as a field: `WebAssembly.Memory#buffer` is a slow getter. */
   buffer: ArrayBuffer;
   /** Bumped whenever the buffer is replaced: a view taken at an older generation is stale. */
@@ -167,6 +169,7 @@ export class Heap {
     this.extent = { free: [], top: base };
     this.buffer = source.buffer;
     this.f32 = new Float32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
   }
 
   /** No block ends past this many bytes. */
@@ -390,6 +393,7 @@ export class Heap {
     this.retired.add(this.buffer);
     this.buffer = next;
     this.f32 = new Float32Array(next);
+    this.i32 = new Int32Array(next);
     this.generation++;
     for (const l of this.growListeners) l();
   }

@@ -3,9 +3,11 @@
 import type { BackendName } from "./backend.js";
 import { Engine, NON_FINITE } from "./engine.js";
 import type { Family } from "./family.js";
+import type { GradInput } from "./grad-intake.js";
 import type { ParamGroup } from "./groups.js";
 import type { LoadStateOptions, SaveStateOptions } from "./checkpoint-sections.js";
 import { checkOption, type NonFinitePolicy } from "./options.js";
+import type { SparseRows } from "./sparse-intake.js";
 import type { StateDict } from "./state-dict.js";
 import { loadStateDictInto, loadStateInto, saveStateOf, stateDictOf } from "./state-io.js";
 
@@ -68,11 +70,12 @@ export abstract class Optimizer<O> {
 
   /**
    * One optimizer step. `grads` are in the order the params were given, each a Float32Array of
-   * its param's length; omit them when every param is a ParamStore view (the gradients are
-   * then read from the store). Returns false when `nonFinite: "skip"` skipped the step.
-   * Throws, changing nothing, on bad input.
+   * its param's length or, for the optimizers that take them (Adagrad), sparse rows
+   * `{ indices, values, dim }` (see {@link SparseRows}); omit them when every param is a
+   * ParamStore view (the gradients are then read from the store). Returns false when
+   * `nonFinite: "skip"` skipped the step. Throws, changing nothing, on bad input.
    */
-  step(grads?: readonly Float32Array[]): boolean {
+  step(grads?: readonly GradInput[]): boolean {
     return this.#e.step(grads);
   }
 

@@ -51,6 +51,8 @@ export interface StateShape {
   stateRequired: boolean;
   /** PyTorch keeps a per-param `step` (every family but SGD). */
   countsSteps: boolean;
+  /** Why group `i` cannot take these options as its state is laid out (rowwise), or undefined. */
+  layoutChange(values: Record<string, unknown>, i: number): string | undefined;
 }
 
 export interface StateEntry {
@@ -109,6 +111,8 @@ export function planLoad(raw: RawState, shape: StateShape, where: string): LoadP
       if (key === undefined) throw new TypeError(`${w} has unknown key ${showKey(torch)}`);
       next[key] = checkOption(shape.specs[key]!, v, `${w}.${torch}`);
     }
+    const fixed = shape.layoutChange(next, i);
+    if (fixed) throw new RangeError(`${w}: ${fixed}`);
     return next;
   });
   const groupOf: number[] = [];
@@ -236,30 +240,33 @@ function readState(stateIn: unknown, ids: Map<string, number>, shape: StateShape
       const v = (e as Record<string, unknown>)[k];
       if (isStep) step = v;
       // null is PyTorch's None: a buffer that holds nothing yet.
-      else if (v !== undefined && v !== null) buffers[slot] = readBuffer(v, tensor, `${w}.${k}`);
+      else if (v !== undefined && v !== null) buffers[slot] = readBuffer(v, tensor, slot, `${w}.${k}`);
     }
     return { key, index, step, buffers };
   });
 }
 
-/** A private copy of a buffer given as a Float32Array or a plain array of numbers. */
-function readBuffer(b: unknown, tensor: TensorPlan, w: string): Float32Array {
+/** A private copy of buffer `slot` given as a Float32Array or a plain array of numbers. */
+function readBuffer(b: unknown, tensor: TensorPlan, slot: number, w: string): Float32Array {
+  const length = tensor.slotLen[slot]!;
   const fits = (n: unknown) => {
-    if (n !== tensor.length) {
+    if (n !== length) {
       const detached = n === 0 ? " (a detached array has length 0)" : "";
-      throw new RangeError(`${w} has length ${show(n)}${detached}, but param ${tensor.index} has length ${tensor.length}`);
+      const want = length === tensor.length ? `param ${tensor.index} has length ${length}`
+        : `param ${tensor.index} keeps one value per row here: ${length}`;
+      throw new RangeError(`${w} has length ${show(n)}${detached}, but ${want}`);
     }
   };
   const name = typedArrayName(b);
   if (name === "Float32Array") {
     fits(typedLength(b as Float32Array));
-    return tensor.length === 0 ? new Float32Array(0) : copyF32(b as Float32Array);
+    return length === 0 ? new Float32Array(0) : copyF32(b as Float32Array);
   }
   if (name === undefined && Array.isArray(b)) {
     const n = b.length as unknown;
     fits(n);
-    const out = new Float32Array(tensor.length);
-    for (let i = 0; i < tensor.length; i++) {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) {
       const x = (b as unknown[])[i];
       if (typeof x !== "number") throw new TypeError(`${w}[${i}] must be a number, got ${show(x)}`);
       out[i] = x;

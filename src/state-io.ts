@@ -19,7 +19,7 @@ export function stateDictOf<O>(e: Engine<O>): StateDict {
         const entry: TensorState = e.family.countsSteps ? { step: e.steps + t.stepBias } : {};
         slots.forEach((slot, k) => {
           const ptr = plan.state[k]!;
-          if (ptr >= 0 && !((t.fresh >> k) & 1)) entry[slot.name] = heap.copyOutNew(ptr + t.rel * 4, t.length);
+          if (ptr >= 0 && !((t.fresh >> k) & 1)) entry[slot.name] = heap.copyOutNew(ptr + t.slotRel[k]! * 4, t.slotLen[k]!);
           // PyTorch writes None for a buffer it keeps but has not filled (SGD's momentum).
           else if (slot.firstFlag !== undefined) entry[slot.name] = null;
         });
@@ -53,6 +53,7 @@ function shapeOf<O>(e: Engine<O>): StateShape {
     needsSlot: (v, k) => slotWanted(family, v as never, k) && family.slots[k]!.firstFlag === undefined,
     stateRequired: e.hasState && family.stateFromStart,
     countsSteps: family.countsSteps,
+    layoutChange: (v, i) => e.layoutChange(i, v as never),
   };
 }
 
@@ -72,7 +73,7 @@ function apply<O>(e: Engine<O>, { values: newValues, entries }: LoadPlan): void 
       : slot.when?.(newValues[i] as never) ?? true));
   const sizes: number[] = [];
   e.plans.forEach((plan, i) => slots.forEach((_, k) => {
-    if (wanted[i]![k] && plan.state[k]! < 0) sizes.push(plan.total * 4);
+    if (wanted[i]![k] && plan.state[k]! < 0) sizes.push(plan.slotTotal[k]! * 4);
   }));
   const fresh = heap.allocAll(sizes, `${e.kind} state`);
   let next = 0;
@@ -99,7 +100,7 @@ function apply<O>(e: Engine<O>, { values: newValues, entries }: LoadPlan): void 
       x.tensor.stepBias = x.step;
       x.buffers.forEach((b, k) => {
         if (b === undefined) return;
-        heap.f32.set(b, x.plan.state[k]! / 4 + x.tensor.rel);
+        heap.f32.set(b, x.plan.state[k]! / 4 + x.tensor.slotRel[k]!);
         x.tensor.fresh &= ~(1 << k);
       });
     }

@@ -138,7 +138,7 @@ describe("README checkpoint format", () => {
       const { params: _, ...options } = sd.param_groups[i]!;
       expect(g.options).toEqual(options);
     });
-    expect(Object.keys(r.groups[0]!.options)).toEqual(["lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize", "eps_in_sqrt"]);
+    expect(Object.keys(r.groups[0]!.options)).toEqual(["lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize", "eps_in_sqrt", "flush_denormals"]);
     r.tensors.forEach((t, i) => {
       const s = sd.state[i]!;
       expect(t.step).toBe(s.step);

@@ -347,7 +347,7 @@ describe("option names that are Object.prototype members are refused like any un
     expect(Object.keys(own(name, 0.5))).toEqual([name]);
     for (const value of [0.5, { lr: 5 }]) {
       expect(() => new RMSprop([data(2, 1)], own(name, value))).toThrow(new TypeError(
-        `RMSprop options has unknown option ${JSON.stringify(name)} (known: lr, alpha, eps, weightDecay, momentum, centered, maximize, epsInSqrt, nonFinite)`));
+        `RMSprop options has unknown option ${JSON.stringify(name)} (known: lr, alpha, eps, weightDecay, momentum, centered, maximize, epsInSqrt, flushDenormals, nonFinite)`));
       const group = Object.assign(own(name, value), { params: [data(2, 1)] });
       expect(() => new Adagrad([group])).toThrow(new RegExp(`Adagrad: params\\[0\\] has unknown option ${JSON.stringify(name)}`));
       const c = make("RMSprop");

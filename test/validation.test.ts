@@ -614,7 +614,7 @@ for (const backend of ["wasm", "js"] as const) {
     describe("good path: defaults, state dict shapes and names", () => {
       it("RMSprop defaults match PyTorch's, with PyTorch's names in param_groups", () => {
         const opt = new RMSprop([data(3, 1), data(2, 2)]);
-        expect(groupValues(opt)).toEqual([{ lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, epsInSqrt: false }]);
+        expect(groupValues(opt)).toEqual([{ lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, epsInSqrt: false, flushDenormals: false }]);
         const sd = opt.stateDict();
         expect(sd.param_groups).toHaveLength(1);
         expect(sd.param_groups[0]).toMatchObject({
@@ -626,7 +626,7 @@ for (const backend of ["wasm", "js"] as const) {
 
       it("Adagrad defaults match PyTorch's, with PyTorch's names in param_groups", () => {
         const opt = new Adagrad([data(3, 1)]);
-        expect(groupValues(opt)).toEqual([{ lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, epsInSqrt: false }]);
+        expect(groupValues(opt)).toEqual([{ lr: 0.01, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, epsInSqrt: false, rowwise: 0, flushDenormals: false }]);
         const g = opt.stateDict().param_groups[0]!;
         expect(g).toMatchObject({ lr: 0.01, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10, maximize: false, params: [0] });
         for (const camel of ["lrDecay", "weightDecay", "initialAccumulatorValue"]) expect(Object.keys(g)).not.toContain(camel);

@@ -1,12 +1,12 @@
 import { AMSGRAD, MAXIMIZE, WEIGHT_DECAY } from "../backend.js";
-import { defineFamily, type Family } from "../family.js";
+import { defineFamily, SHARED_OPTIONS, type Family, type SharedOptions } from "../family.js";
 import type { ParamsInput } from "../groups.js";
 import { adamJs } from "../js/adam.js";
 import { bool, num, pair, type OptionSpecs } from "../options.js";
 import { Optimizer, type CommonOptions } from "../optimizer.js";
 
 /** Adam options; names are PyTorch's in camelCase, defaults are PyTorch's. */
-export interface AdamOptions {
+export interface AdamOptions extends SharedOptions {
   /** Learning rate. Default 1e-3; >= 0. */
   lr?: number;
   /** Decay rates of the running averages of g and g²: [beta1, beta2]. Default [0.9, 0.999]; each in [0, 1). */
@@ -37,7 +37,8 @@ export function adamFamily(name: string, id: number, weightDecay: number, decayF
       weightDecay: num("weight_decay", weightDecay),
       amsgrad: bool("amsgrad"),
       maximize: bool("maximize"),
-    } satisfies OptionSpecs<AdamOptions>,
+      ...SHARED_OPTIONS,
+  } satisfies OptionSpecs<AdamOptions>,
     slots: [
       { name: "exp_avg" },
       { name: "exp_avg_sq" },

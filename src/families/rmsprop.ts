@@ -1,12 +1,12 @@
 import { CENTERED, EPS_IN_SQRT, MAXIMIZE, MOMENTUM, WEIGHT_DECAY } from "../backend.js";
-import { defineFamily } from "../family.js";
+import { defineFamily, SHARED_OPTIONS, type SharedOptions } from "../family.js";
 import { rmspropJs } from "../js/rmsprop.js";
 import type { ParamsInput } from "../groups.js";
 import { bool, num, type OptionSpecs } from "../options.js";
 import { Optimizer, type CommonOptions } from "../optimizer.js";
 
 /** RMSprop options; names are PyTorch's in camelCase, defaults are PyTorch's. */
-export interface RMSpropOptions {
+export interface RMSpropOptions extends SharedOptions {
   /** Learning rate (step size per unit of normalised gradient). Default 0.01; >= 0. */
   lr?: number;
   /** Smoothing constant of the running average of g²: v = alpha·v + (1−alpha)·g². Default 0.99; in [0, 1]. */
@@ -45,6 +45,7 @@ const RMSPROP = defineFamily<RMSpropOptions, typeof rmspropJs>({
     centered: bool("centered"),
     maximize: bool("maximize"),
     epsInSqrt: bool("eps_in_sqrt"),
+    ...SHARED_OPTIONS,
   } satisfies OptionSpecs<RMSpropOptions>,
   slots: [
     { name: "square_avg" },

@@ -1,12 +1,12 @@
 import { FIRST_STEP, MAXIMIZE, MOMENTUM, NESTEROV, WEIGHT_DECAY } from "../backend.js";
-import { defineFamily } from "../family.js";
+import { defineFamily, SHARED_OPTIONS, type SharedOptions } from "../family.js";
 import type { ParamsInput } from "../groups.js";
 import { sgdJs } from "../js/sgd.js";
 import { bool, num, type OptionSpecs } from "../options.js";
 import { Optimizer, type CommonOptions } from "../optimizer.js";
 
 /** SGD options; names are PyTorch's in camelCase, defaults are PyTorch's. */
-export interface SGDOptions {
+export interface SGDOptions extends SharedOptions {
   /** Learning rate. Required, as in PyTorch (here or in every param group); >= 0. */
   lr?: number;
   /** Momentum factor; 0 turns momentum (and its buffer) off. Default 0; >= 0. */
@@ -35,6 +35,7 @@ const SGD_FAMILY = defineFamily<SGDOptions, typeof sgdJs>({
     weightDecay: num("weight_decay", 0),
     nesterov: bool("nesterov"),
     maximize: bool("maximize"),
+    ...SHARED_OPTIONS,
   } satisfies OptionSpecs<SGDOptions>,
   // PyTorch's buffer is None until the first step with momentum, which copies the gradient.
   slots: [{ name: "momentum_buffer", when: (o) => o.momentum !== 0, flag: MOMENTUM, firstFlag: FIRST_STEP }],

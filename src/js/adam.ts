@@ -1,6 +1,7 @@
 // Adam and AdamW in plain JS, every operation rounded to float32 in the order of
 // FORMULAS-2.md (see js/rmsprop.ts for why Math.fround per operation is exact).
-import { AMSGRAD, DECOUPLED_DECAY } from "../backend.js";
+import { AMSGRAD, DECOUPLED_DECAY, FLUSH_DENORMALS } from "../backend.js";
+import { flushJs } from "./flush.js";
 import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
@@ -64,11 +65,18 @@ export function adamJs(
   K: number,
 ): void {
   p = index(p); g = index(g); m = index(m); v = index(v); vmax = index(vmax);
-  if (!changesGrad(flags)) return update(x, flags, n, p, g, m, v, vmax, B1, C1, B2, C2, S, E, L, K);
-  for (let s = 0; s < n; s += BLOCK) {
-    const k = Math.min(BLOCK, n - s);
-    // The gradient reads the parameter before the decoupled decay scales it, as in the wasm kernel.
-    effectiveGrad(x, scratch, flags, k, p + s, g + s, W);
-    update(x, flags, k, p + s, scratch, m + s, v + s, vmax + s, B1, C1, B2, C2, S, E, L, K);
+  if (!changesGrad(flags)) update(x, flags, n, p, g, m, v, vmax, B1, C1, B2, C2, S, E, L, K);
+  else {
+    for (let s = 0; s < n; s += BLOCK) {
+      const k = Math.min(BLOCK, n - s);
+      // The gradient reads the parameter before the decoupled decay scales it, as in the wasm kernel.
+      effectiveGrad(x, scratch, flags, k, p + s, g + s, W);
+      update(x, flags, k, p + s, scratch, m + s, v + s, vmax + s, B1, C1, B2, C2, S, E, L, K);
+    }
+  }
+  if (flags & FLUSH_DENORMALS) {
+    flushJs(x, m, n);
+    flushJs(x, v, n);
+    if (flags & AMSGRAD) flushJs(x, vmax, n);
   }
 }

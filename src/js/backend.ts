@@ -23,5 +23,6 @@ export function createJsBackend(): Backend {
     // A bound function holds the heap's array of this generation; the engine re-binds after
     // growth. V8 calls bound functions as fast as the closures they replace.
     bind: (k) => k.js.bind(null, heap.f32, scratch) as never,
+    bindIndexed: (k) => k.js.bind(null, heap.f32, heap.i32) as never,
   };
 }

@@ -2,7 +2,8 @@
 // FORMULAS.md: the same bits as the wasm kernel. A double result of one + - * / or sqrt on
 // float32 inputs rounds to the correctly rounded float32, so Math.fround after each
 // operation is exact single-precision arithmetic. Stores into a Float32Array round too.
-import { CENTERED, EPS_IN_SQRT, MOMENTUM } from "../backend.js";
+import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MOMENTUM } from "../backend.js";
+import { flushJs } from "./flush.js";
 import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
@@ -137,10 +138,17 @@ export function rmspropJs(
   buf: number, A: number, B: number, E: number, W: number, M: number, L: number,
 ): void {
   p = index(p); g = index(g); sq = index(sq); ga = index(ga); buf = index(buf);
-  if (!changesGrad(flags)) return rmspropPlainJs(x, flags, n, p, g, sq, ga, buf, A, B, E, M, L);
-  for (let s = 0; s < n; s += BLOCK) {
-    const m = Math.min(BLOCK, n - s);
-    effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
-    rmspropPlainJs(x, flags, m, p + s, scratch, sq + s, ga + s, buf + s, A, B, E, M, L);
+  if (!changesGrad(flags)) rmspropPlainJs(x, flags, n, p, g, sq, ga, buf, A, B, E, M, L);
+  else {
+    for (let s = 0; s < n; s += BLOCK) {
+      const m = Math.min(BLOCK, n - s);
+      effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
+      rmspropPlainJs(x, flags, m, p + s, scratch, sq + s, ga + s, buf + s, A, B, E, M, L);
+    }
+  }
+  if (flags & FLUSH_DENORMALS) {
+    flushJs(x, sq, n);
+    if (flags & CENTERED) flushJs(x, ga, n);
+    if (flags & MOMENTUM) flushJs(x, buf, n);
   }
 }

@@ -1,6 +1,7 @@
 // SGD in plain JS, every operation rounded to float32 in the order of FORMULAS-2.md (see
 // js/rmsprop.ts for why Math.fround per operation is exact).
-import { FIRST_STEP, MOMENTUM, NESTEROV } from "../backend.js";
+import { FIRST_STEP, FLUSH_DENORMALS, MOMENTUM, NESTEROV } from "../backend.js";
+import { flushJs } from "./flush.js";
 import { BLOCK, changesGrad, effectiveGrad } from "./grad.js";
 import { index } from "./index.js";
 
@@ -45,10 +46,13 @@ export function sgdJs(
   W: number, M: number, D: number, L: number,
 ): void {
   p = index(p); g = index(g); buf = index(buf);
-  if (!changesGrad(flags)) return update(x, flags, n, p, g, buf, M, D, L);
-  for (let s = 0; s < n; s += BLOCK) {
-    const m = Math.min(BLOCK, n - s);
-    effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
-    update(x, flags, m, p + s, scratch, buf + s, M, D, L);
+  if (!changesGrad(flags)) update(x, flags, n, p, g, buf, M, D, L);
+  else {
+    for (let s = 0; s < n; s += BLOCK) {
+      const m = Math.min(BLOCK, n - s);
+      effectiveGrad(x, scratch, flags, m, p + s, g + s, W);
+      update(x, flags, m, p + s, scratch, buf + s, M, D, L);
+    }
   }
+  if ((flags & FLUSH_DENORMALS) && (flags & MOMENTUM)) flushJs(x, buf, n);
 }

@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 3;
+const KERNEL_ABI = 4;
 
 /**
  * A kernel source that is of the wrong type, or a module that is not simdopt's kernels of
@@ -51,6 +51,11 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
   if (abi !== KERNEL_ABI) {
     throw new KernelSourceError(`${what} has kernel ABI ${abi}; this simdopt build needs ${KERNEL_ABI} (use the simdopt.wasm of the same release)`);
   }
+  const exportOf = (name: string): never => {
+    const fn = exports[name];
+    if (typeof fn !== "function") throw new KernelSourceError(`${what} has no kernel ${JSON.stringify(name)}`);
+    return fn as never;
+  };
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
   const kernels: Kernels = { allFinite: exports.allFinite,
     l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
@@ -66,11 +71,8 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
     heap,
     kernels,
     staging,
-    bind: (k) => {
-      const fn = exports[k.wasm];
-      if (typeof fn !== "function") throw new TypeError(`${what} has no kernel ${JSON.stringify(k.wasm)}`);
-      return fn as never;
-    },
+    bind: (k) => exportOf(k.wasm),
+    bindIndexed: (k) => exportOf(k.wasm),
   };
 }
 

@@ -99,3 +99,26 @@ export function expectBits(actual: Float32Array, expected: Float32Array, what: s
       `want ${expected[i]} (0x${bits(expected)})`,
   );
 }
+
+/** Round 2's sparse Adagrad trajectories (format optim-sparse/1). */
+export const SPARSE_FIXTURE_DIR = join(import.meta.dirname, "..", "fixtures", "torch-round2", "sparse");
+
+/** A sparse Adagrad fixture: a `rows × dim` table and, per step, the rows given and their vectors. */
+export interface SparseFixture {
+  id: string;
+  optimizer: "Adagrad";
+  hyperparameters: Record<string, number | boolean>;
+  rows: number;
+  dim: number;
+  num_steps: number;
+  initial: { params: F32; state: { step: number; sum: F32 } };
+  steps: Array<{ step: number; indices: number[]; values: F32; params: F32; state: { step: number; sum: F32 } }>;
+}
+
+export function sparseFixtureIndex(): Array<{ file: string; format: string; sha256: string }> {
+  return JSON.parse(readFileSync(join(SPARSE_FIXTURE_DIR, "index.json"), "utf8")).fixtures;
+}
+
+export function loadSparseFixture(file: string): SparseFixture {
+  return JSON.parse(readFileSync(join(SPARSE_FIXTURE_DIR, file), "utf8"));
+}
