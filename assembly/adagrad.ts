@@ -1,11 +1,11 @@
 // Adagrad update (PyTorch `_single_tensor_adagrad`), in the float32 operation order of
 // FORMULAS.md. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
-import { add, div, mul, neg, splat, sqrt } from "./lanes";
+import { add, div, flush, mul, neg, splat, sqrt } from "./lanes";
 import { adagradRowwise } from "./adagrad-rows";
 import { FLUSH_BLOCK, flushBuffers } from "./flush";
 import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, ROWWISE, WEIGHT_DECAY } from "./options";
 
-@inline function update<T, Max, Decay, EpsInSqrt>(
+@inline function update<T, Max, Decay, EpsInSqrt, Flush = Off>(
   i: usize, p: usize, g: usize, sum: usize, E: T, W: T, C: T,
 ): void {
   let pv = load<T>(p + i);
@@ -13,12 +13,12 @@ import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, ROWWISE, WEIGHT_DE
   if (on<Max>()) gv = neg<T>(gv);
   if (on<Decay>()) gv = add<T>(gv, mul<T>(W, pv));
   const sv = add<T>(load<T>(sum + i), mul<T>(gv, gv));
-  store<T>(sum + i, sv);
+  store<T>(sum + i, on<Flush>() ? flush<T>(sv) : sv);
   const std = on<EpsInSqrt>() ? sqrt<T>(add<T>(sv, E)) : add<T>(sqrt<T>(sv), E);
   store<T>(p + i, add<T>(pv, div<T>(mul<T>(C, gv), std)));
 }
 
-function run<Max, Decay, EpsInSqrt>(
+function run<Max, Decay, EpsInSqrt, Flush = Off>(
   n: usize, p: usize, g: usize, sum: usize, E: f32, W: f32, C: f32,
 ): void {
   const end = n << 2;
@@ -27,10 +27,10 @@ function run<Max, Decay, EpsInSqrt>(
   let i: usize = 0;
   // A guarded do-while: see lanes.ts, "Loop shape".
   if (i < body) do {
-    update<v128, Max, Decay, EpsInSqrt>(i, p, g, sum, vE, vW, vC);
+    update<v128, Max, Decay, EpsInSqrt, Flush>(i, p, g, sum, vE, vW, vC);
     i += 16;
   } while (i < body);
-  for (; i < end; i += 4) update<f32, Max, Decay, EpsInSqrt>(i, p, g, sum, E, W, C);
+  for (; i < end; i += 4) update<f32, Max, Decay, EpsInSqrt, Flush>(i, p, g, sum, E, W, C);
 }
 
 /**
@@ -45,6 +45,11 @@ export function adagrad(
 ): void {
   if (flags & ROWWISE) {
     adagradRowwise(flags, n, p, g, sum, E, W, C, D);
+    return;
+  }
+  // The default options' loop flushes as it stores (see flush.ts).
+  if (flags == FLUSH_DENORMALS) {
+    run<Off, Off, Off, On>(n, p, g, sum, E, W, C);
     return;
   }
   // One call site for the option chain (see rmsprop.ts).

@@ -1,11 +1,11 @@
 // Adam and AdamW update (PyTorch `_single_tensor_adam` / `_single_tensor_adamw`), in the
 // float32 operation order of FORMULAS-2.md. Pointers are byte offsets into linear memory;
 // every buffer holds `n` f32.
-import { add, div, max, mul, neg, splat, sqrt } from "./lanes";
+import { add, div, flush, max, mul, neg, splat, sqrt } from "./lanes";
 import { FLUSH_BLOCK, flushBuffers } from "./flush";
 import { AMSGRAD, DECOUPLED_DECAY, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, WEIGHT_DECAY } from "./options";
 
-@inline function update<T, Max, Decay, Decoupled, Amsgrad>(
+@inline function update<T, Max, Decay, Decoupled, Amsgrad, Flush = Off>(
   i: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   B1: T, C1: T, B2: T, C2: T, S: T, E: T, W: T, L: T, K: T,
 ): void {
@@ -15,9 +15,9 @@ import { AMSGRAD, DECOUPLED_DECAY, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, WEIGH
   if (on<Decay>()) gv = add<T>(gv, mul<T>(W, pv));
   if (on<Decoupled>()) pv = mul<T>(pv, K);
   const mv = add<T>(mul<T>(load<T>(m + i), B1), mul<T>(C1, gv));
-  store<T>(m + i, mv);
+  store<T>(m + i, on<Flush>() ? flush<T>(mv) : mv);
   let vv = add<T>(mul<T>(load<T>(v + i), B2), mul<T>(mul<T>(C2, gv), gv));
-  store<T>(v + i, vv);
+  store<T>(v + i, on<Flush>() ? flush<T>(vv) : vv);
   if (on<Amsgrad>()) {
     vv = max<T>(load<T>(vmax + i), vv);
     store<T>(vmax + i, vv);
@@ -27,7 +27,7 @@ import { AMSGRAD, DECOUPLED_DECAY, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, WEIGH
   store<T>(p + i, add<T>(pv, div<T>(mul<T>(L, mv), denom)));
 }
 
-function run<Max, Decay, Decoupled, Amsgrad>(
+function run<Max, Decay, Decoupled, Amsgrad, Flush = Off>(
   n: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   B1: f32, C1: f32, B2: f32, C2: f32, S: f32, E: f32, W: f32, L: f32, K: f32,
 ): void {
@@ -39,11 +39,11 @@ function run<Max, Decay, Decoupled, Amsgrad>(
   // measured within 1-2% of it. The vector loop is a guarded do-while (see lanes.ts, "Loop shape").
   const stop = p + ((n << 2) & ~15);
   if (p < stop) do {
-    update<v128, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
+    update<v128, Max, Decay, Decoupled, Amsgrad, Flush>(0, p, g, m, v, vmax, vB1, vC1, vB2, vC2, vS, vE, vW, vL, vK);
     p += 16; g += 16; m += 16; v += 16; vmax += 16;
   } while (p < stop);
   while (p < end) {
-    update<f32, Max, Decay, Decoupled, Amsgrad>(0, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
+    update<f32, Max, Decay, Decoupled, Amsgrad, Flush>(0, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
     p += 4; g += 4; m += 4; v += 4; vmax += 4;
   }
 }
@@ -62,6 +62,15 @@ export function adam(
   flags: u32, n: usize, p: usize, g: usize, m: usize, v: usize, vmax: usize,
   B1: f32, C1: f32, B2: f32, C2: f32, S: f32, E: f32, W: f32, L: f32, K: f32,
 ): void {
+  // The default options' loops (Adam's, and AdamW's decoupled decay) flush as they store (see flush.ts).
+  if (flags == FLUSH_DENORMALS) {
+    run<Off, Off, Off, Off, On>(n, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
+    return;
+  }
+  if (flags == (FLUSH_DENORMALS | DECOUPLED_DECAY)) {
+    run<Off, Off, On, Off, On>(n, p, g, m, v, vmax, B1, C1, B2, C2, S, E, W, L, K);
+    return;
+  }
   // One call site for the option chain (see rmsprop.ts).
   const guard = flags & FLUSH_DENORMALS;
   const block = guard ? FLUSH_BLOCK : n;

@@ -1,11 +1,11 @@
 // RMSprop update (PyTorch `_single_tensor_rmsprop`), in the float32 operation order of
 // FORMULAS.md. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
-import { add, div, mul, neg, splat, sqrt, sub } from "./lanes";
+import { add, div, flush, mul, neg, splat, sqrt, sub } from "./lanes";
 import { FLUSH_BLOCK, flushBuffers } from "./flush";
 import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, Off, On, on, WEIGHT_DECAY } from "./options";
 
 // One update of the elements at byte offset `i`, for T = v128 (4 lanes) or f32 (one lane).
-@inline function update<T, Max, Decay, Centered, Momentum, EpsInSqrt>(
+@inline function update<T, Max, Decay, Centered, Momentum, EpsInSqrt, Flush = Off>(
   i: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: T, B: T, E: T, W: T, M: T, L: T,
 ): void {
@@ -15,7 +15,7 @@ import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, Off, On, on
   if (on<Decay>()) gv = add<T>(gv, mul<T>(W, pv));
   let sv = mul<T>(load<T>(sq + i), A);
   sv = add<T>(sv, mul<T>(mul<T>(B, gv), gv));
-  store<T>(sq + i, sv);
+  store<T>(sq + i, on<Flush>() ? flush<T>(sv) : sv);
   let variance = sv;
   if (on<Centered>()) {
     let av = mul<T>(load<T>(ga + i), A);
@@ -35,7 +35,7 @@ import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, Off, On, on
 }
 
 // The loop of one option combination.
-function run<Max, Decay, Centered, Momentum, EpsInSqrt>(
+function run<Max, Decay, Centered, Momentum, EpsInSqrt, Flush = Off>(
   n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,
 ): void {
@@ -60,12 +60,12 @@ function run<Max, Decay, Centered, Momentum, EpsInSqrt>(
   } else {
     const stop = p + ((n << 2) & ~15);
     if (p < stop) do {
-      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
+      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt, Flush>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
       p += 16; g += 16; sq += 16; ga += 16; buf += 16;
     } while (p < stop);
   }
   while (p < end) {
-    update<f32, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, A, B, E, W, M, L);
+    update<f32, Max, Decay, Centered, Momentum, EpsInSqrt, Flush>(0, p, g, sq, ga, buf, A, B, E, W, M, L);
     p += 4; g += 4; sq += 4; ga += 4; buf += 4;
   }
 }
@@ -81,6 +81,11 @@ export function rmsprop(
   flags: u32, n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,
 ): void {
+  // The default options' loop flushes as it stores (see flush.ts).
+  if (flags == FLUSH_DENORMALS) {
+    run<Off, Off, Off, Off, Off, On>(n, p, g, sq, ga, buf, A, B, E, W, M, L);
+    return;
+  }
   // One call site for the option chain, guarded or not, so that the compiler inlines the loops
   // into it as before (a second call site made the module a third larger). Unguarded, the
   // block is the whole call.

@@ -1,10 +1,10 @@
 // SGD update (PyTorch `_single_tensor_sgd`), in the float32 operation order of FORMULAS-2.md.
 // Pointers are byte offsets into linear memory; every buffer holds `n` f32.
-import { add, mul, neg, splat } from "./lanes";
+import { add, flush, mul, neg, splat } from "./lanes";
 import { FLUSH_BLOCK, flushBuffers } from "./flush";
 import { FIRST_STEP, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, NESTEROV, Off, On, on, WEIGHT_DECAY } from "./options";
 
-@inline function update<T, Max, Decay, Momentum, Nesterov, FirstStep>(
+@inline function update<T, Max, Decay, Momentum, Nesterov, FirstStep, Flush = Off>(
   i: usize, p: usize, g: usize, buf: usize, W: T, M: T, D: T, L: T,
 ): void {
   const pv = load<T>(p + i);
@@ -14,13 +14,13 @@ import { FIRST_STEP, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, NESTEROV, Off, On, on,
   if (on<Momentum>()) {
     // torch starts the buffer as a copy of the first gradient, with no dampening.
     const bv = on<FirstStep>() ? gv : add<T>(mul<T>(load<T>(buf + i), M), mul<T>(D, gv));
-    store<T>(buf + i, bv);
+    store<T>(buf + i, on<Flush>() ? flush<T>(bv) : bv);
     gv = on<Nesterov>() ? add<T>(gv, mul<T>(M, bv)) : bv;
   }
   store<T>(p + i, add<T>(pv, mul<T>(L, gv)));
 }
 
-function run<Max, Decay, Momentum, Nesterov, FirstStep>(
+function run<Max, Decay, Momentum, Nesterov, FirstStep, Flush = Off>(
   n: usize, p: usize, g: usize, buf: usize, W: f32, M: f32, D: f32, L: f32,
 ): void {
   const vW = splat<v128>(W), vM = splat<v128>(M), vD = splat<v128>(D), vL = splat<v128>(L);
@@ -32,14 +32,14 @@ function run<Max, Decay, Momentum, Nesterov, FirstStep>(
   // is a guarded do-while (see lanes.ts, "Loop shape").
   const stop4 = p + ((n << 2) & ~63);
   if (p < stop4) do {
-    update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(0, p, g, buf, vW, vM, vD, vL);
-    update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(16, p, g, buf, vW, vM, vD, vL);
-    update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(32, p, g, buf, vW, vM, vD, vL);
-    update<v128, Max, Decay, Momentum, Nesterov, FirstStep>(48, p, g, buf, vW, vM, vD, vL);
+    update<v128, Max, Decay, Momentum, Nesterov, FirstStep, Flush>(0, p, g, buf, vW, vM, vD, vL);
+    update<v128, Max, Decay, Momentum, Nesterov, FirstStep, Flush>(16, p, g, buf, vW, vM, vD, vL);
+    update<v128, Max, Decay, Momentum, Nesterov, FirstStep, Flush>(32, p, g, buf, vW, vM, vD, vL);
+    update<v128, Max, Decay, Momentum, Nesterov, FirstStep, Flush>(48, p, g, buf, vW, vM, vD, vL);
     p += 64; g += 64; buf += 64;
   } while (p < stop4);
   while (p < end) {
-    update<f32, Max, Decay, Momentum, Nesterov, FirstStep>(0, p, g, buf, W, M, D, L);
+    update<f32, Max, Decay, Momentum, Nesterov, FirstStep, Flush>(0, p, g, buf, W, M, D, L);
     p += 4; g += 4; buf += 4;
   }
 }
@@ -54,6 +54,11 @@ function run<Max, Decay, Momentum, Nesterov, FirstStep>(
 export function sgd(
   flags: u32, n: usize, p: usize, g: usize, buf: usize, W: f32, M: f32, D: f32, L: f32,
 ): void {
+  // The default momentum loop flushes as it stores (see flush.ts).
+  if (flags == (FLUSH_DENORMALS | MOMENTUM)) {
+    run<Off, Off, On, Off, Off, On>(n, p, g, buf, W, M, D, L);
+    return;
+  }
   // One call site for the option chain (see rmsprop.ts). Without momentum there is no state.
   const guard = (flags & (FLUSH_DENORMALS | MOMENTUM)) == (FLUSH_DENORMALS | MOMENTUM);
   const block = guard ? FLUSH_BLOCK : n;
