@@ -20,14 +20,14 @@ import { CENTERED, EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, MOMENTUM, Off, On, on
   if (on<Centered>()) {
     let av = mul<T>(load<T>(ga + i), A);
     av = add<T>(av, mul<T>(B, gv));
-    store<T>(ga + i, av);
+    store<T>(ga + i, on<Flush>() ? flush<T>(av) : av);
     variance = sub<T>(sv, mul<T>(av, av));
   }
   const avg = on<EpsInSqrt>() ? sqrt<T>(add<T>(variance, E)) : add<T>(sqrt<T>(variance), E);
   if (on<Momentum>()) {
     let bv = mul<T>(load<T>(buf + i), M);
     bv = add<T>(bv, div<T>(gv, avg));
-    store<T>(buf + i, bv);
+    store<T>(buf + i, on<Flush>() ? flush<T>(bv) : bv);
     store<T>(p + i, add<T>(pv, mul<T>(L, bv)));
   } else {
     store<T>(p + i, add<T>(pv, div<T>(mul<T>(L, gv), avg)));
@@ -53,8 +53,8 @@ function run<Max, Decay, Centered, Momentum, EpsInSqrt, Flush = Off>(
   if (on<Centered>() || on<Momentum>()) {
     const stop2 = p + ((n << 2) & ~31);
     if (p < stop2) do {
-      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
-      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt>(16, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
+      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt, Flush>(0, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
+      update<v128, Max, Decay, Centered, Momentum, EpsInSqrt, Flush>(16, p, g, sq, ga, buf, vA, vB, vE, vW, vM, vL);
       p += 32; g += 32; sq += 32; ga += 32; buf += 32;
     } while (p < stop2);
   } else {
@@ -81,9 +81,18 @@ export function rmsprop(
   flags: u32, n: usize, p: usize, g: usize, sq: usize, ga: usize, buf: usize,
   A: f32, B: f32, E: f32, W: f32, M: f32, L: f32,
 ): void {
-  // The default options' loop flushes as it stores (see flush.ts).
+  // The loops of the common options (default, momentum, centered with momentum) flush as they
+  // store (see flush.ts).
   if (flags == FLUSH_DENORMALS) {
     run<Off, Off, Off, Off, Off, On>(n, p, g, sq, ga, buf, A, B, E, W, M, L);
+    return;
+  }
+  if (flags == (FLUSH_DENORMALS | MOMENTUM)) {
+    run<Off, Off, Off, On, Off, On>(n, p, g, sq, ga, buf, A, B, E, W, M, L);
+    return;
+  }
+  if (flags == (FLUSH_DENORMALS | MOMENTUM | CENTERED)) {
+    run<Off, Off, On, On, Off, On>(n, p, g, sq, ga, buf, A, B, E, W, M, L);
     return;
   }
   // One call site for the option chain, guarded or not, so that the compiler inlines the loops

@@ -19,9 +19,10 @@ export interface SharedOptions {
    * exp_avg, momentum_buffer, ...), not the weights. WebAssembly has no flush-to-zero mode, and
    * arithmetic on subnormal numbers is several times slower on common CPUs: a weight whose
    * gradient stays 0 drives RMSprop's square_avg subnormal after about 8,700 steps (alpha 0.99),
-   * and every later step over it is 2.5-3x slower. The values flushed are below any eps in use,
+   * and every later step over it is about 2.5x slower. The values flushed are below any eps in use,
    * but the bits then differ from PyTorch's, so this is off by default. Not a PyTorch option
-   * (saved as `flush_denormals`). Default false.
+   * (saved as `flush_denormals`). Free in the loops of the common options, about 0.1 ns per
+   * element per state buffer in the others (README, Options). Default false.
    */
   flushDenormals?: boolean;
 }
