@@ -20,6 +20,7 @@ import { sgdJs } from "../src/js/sgd.js";
 import { currentBackend } from "../src/runtime.js";
 import { expectBits } from "./helpers/fixtures.js";
 import { adagradRef, adamRef, rmspropRef, sgdRef } from "./helpers/kernel-reference.js";
+import { rngOf as rng } from "./helpers/random.js";
 
 const f = Math.fround;
 const BACKENDS = ["wasm", "js"] as const;
@@ -28,17 +29,6 @@ const MIN_NORMAL = 2 ** -126;
 /** The guard's reference: a value below the smallest normal float32 in magnitude becomes a zero of its sign. */
 const flushOne = (v: number) => (Math.abs(v) < MIN_NORMAL ? (Object.is(v, -0) || v < 0 ? -0 : 0) : v);
 const flushAll = (a: Float32Array) => a.map(flushOne);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Subnormals (both signs, the largest and smallest too), zeros, tiny and ordinary normals, NaN. */
 function mixed(r: () => number, n: number, nonNegative: boolean): Float32Array {

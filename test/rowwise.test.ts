@@ -12,6 +12,7 @@
 import { describe, expect, it } from "vitest";
 import { Adagrad, CheckpointError, init, ParamStore, type SparseRows } from "../src/index.js";
 import { expectBits } from "./helpers/fixtures.js";
+import { rngOf as rng, randomValues } from "./helpers/random.js";
 
 const f = Math.fround;
 const BACKENDS = ["wasm", "js"] as const;
@@ -66,20 +67,6 @@ function denseOf(g: SparseRows, rows: number, maximize: boolean): { grad: Float3
   });
   return { grad, touched };
 }
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const randomValues = (r: () => number, n: number) =>
-  Float32Array.from({ length: n }, () => (r() < 0.05 ? 0 : (r() - 0.5) * 10 ** (r() * 6 - 3)));
 
 const bits = (a: Float32Array) => [...new Uint32Array(a.slice().buffer)];
 const snapshot = (opt: Adagrad, params: readonly Float32Array[]) =>

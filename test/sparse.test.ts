@@ -19,6 +19,7 @@ import { currentBackend } from "../src/runtime.js";
 import {
   decodeF32, expectBits, loadSparseFixture, SPARSE_FIXTURE_DIR, sparseFixtureIndex, type SparseFixture,
 } from "./helpers/fixtures.js";
+import { rngOf as rng, randomValues } from "./helpers/random.js";
 
 const f = Math.fround;
 const BACKENDS = ["wasm", "js"] as const;
@@ -57,21 +58,6 @@ function sparseRef(p: Float32Array, sum: Float32Array, g: SparseRows, step: numb
 }
 
 // --- seeded data -----------------------------------------------------------------------------------
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Values spread over many magnitudes, with some exact zeros. */
-const randomValues = (r: () => number, n: number) =>
-  Float32Array.from({ length: n }, () => (r() < 0.05 ? 0 : (r() - 0.5) * 10 ** (r() * 6 - 3)));
 
 /** k row numbers in [0, rows), some listed two to four times, in random order. */
 function randomIndices(r: () => number, rows: number, k: number): number[] {

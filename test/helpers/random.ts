@@ -13,3 +13,7 @@ export function rngOf(seed: number): Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Values spread over many magnitudes, with some exact zeros. */
+export const randomValues = (r: Rng, n: number): Float32Array =>
+  Float32Array.from({ length: n }, () => (r() < 0.05 ? 0 : (r() - 0.5) * 10 ** (r() * 6 - 3)));
