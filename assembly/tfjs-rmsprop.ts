@@ -5,7 +5,7 @@
 // momentum 0 it holds the last step's update, which TF.js saves with the optimizer's weights).
 // Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, div, mul, splat, sqrt, sub } from "./lanes";
-import { enabled, Off, On } from "./switch";
+import { Off, On, on } from "./options";
 
 /** Flag: centered RMSprop, with the running mean gradient `mg`. */
 export const TFJS_RMSPROP_CENTERED: u32 = 1;
@@ -19,7 +19,7 @@ export const TFJS_RMSPROP_CENTERED: u32 = 1;
   const sv = add<T>(mul<T>(load<T>(ms + i), D), mul<T>(mul<T>(gv, gv), OD));
   store<T>(ms + i, sv);
   let root: T;
-  if (enabled<Centered>()) {
+  if (on<Centered>()) {
     // mg = mg·decay + g·(1 − decay); TF.js subtracts eps with mg²: sqrt(ms − (mg² + eps))
     const av = add<T>(mul<T>(load<T>(mg + i), D), mul<T>(gv, OD));
     store<T>(mg + i, av);

@@ -3,7 +3,7 @@
 // there is one float32 rounding here, in its order. C is TF.js's scalar −lr and M its scalar
 // momentum. Pointers are byte offsets into linear memory; every buffer holds `n` f32.
 import { add, mul, splat } from "./lanes";
-import { enabled, Off, On } from "./switch";
+import { Off, On, on } from "./options";
 
 /** Flag: Nesterov momentum. */
 export const TFJS_MOMENTUM_NESTEROV: u32 = 1;
@@ -28,7 +28,7 @@ export function tfjsSgd(flags: u32, n: usize, p: usize, g: usize, C: f32): void 
   // acc = M·acc + g; w = C·acc + w, or with Nesterov w = C·(g + acc·M) + w
   const av = add<T>(mul<T>(M, load<T>(acc + i)), gv);
   store<T>(acc + i, av);
-  const dir = enabled<Nesterov>() ? add<T>(gv, mul<T>(av, M)) : av;
+  const dir = on<Nesterov>() ? add<T>(gv, mul<T>(av, M)) : av;
   store<T>(p + i, add<T>(mul<T>(C, dir), load<T>(p + i)));
 }
 
