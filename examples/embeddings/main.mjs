@@ -26,7 +26,7 @@ const SIZE = quick ? { users: 20_000, items: 4_000 } : { users: 100_000, items: 
 const EPOCHS = Number(args.epochs ?? (quick ? 5 : 10));
 const DIM = 32; // the model's row length
 const RANK = 8; // the hidden structure's
-const NOISE = 0.25; // standard deviation of the noise on each rating: the best RMSE possible
+const NOISE = 0.25; // standard deviation of the noise on each rating: the best held-out RMSE possible
 const BATCH = 512;
 const L2 = 0.05; // the weight of the L2 penalty on the rows a batch looks up
 const LR = 0.2;
@@ -83,9 +83,11 @@ for (const recipe of RECIPES) {
     const batches = Math.ceil(train.count / BATCH);
     const unit = startUnit(`${recipe.label.padEnd(17)} epoch ${epoch}/${EPOCHS}`, batches);
     for (let b = 0; b < batches; b++) {
-      const squaredErrors = run.model.backward(train, order, b * BATCH, Math.min(train.count, (b + 1) * BATCH));
+      const start = b * BATCH;
+      const end = Math.min(train.count, start + BATCH);
+      const squaredErrors = run.model.backward(train, order, start, end);
       run.opt.step(run.model.gradients);
-      if (b % 100 === 0) unit.tick(b + 1, `batch RMSE ${Math.sqrt(squaredErrors / BATCH).toFixed(3)}`);
+      if (b % 100 === 0) unit.tick(b + 1, `batch RMSE ${Math.sqrt(squaredErrors / (end - start)).toFixed(3)}`);
     }
     const row = { epoch, train: run.model.rmse(train), heldOut: run.model.rmse(heldOut) };
     history.push(row);
