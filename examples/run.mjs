@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } }, strict: true });
-const EXAMPLES = ["story", "mnist-mlp", "tfjs", "worker"];
+const EXAMPLES = ["story", "mnist-mlp", "tfjs", "worker", "embeddings"];
 const TIMEOUT_S = values.quick ? 120 : 900;
 
 function runExample(name) {
