@@ -1,6 +1,8 @@
 import { copyFileSync, rmSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
+type EsbuildPlugin = NonNullable<Options["esbuildPlugins"]>[number];
+
 // Two builds run in parallel, so dist/ is emptied once here rather than by tsup's per-build
 // `clean`, which could delete the other build's output.
 rmSync("dist", { recursive: true, force: true });
@@ -22,6 +24,17 @@ const common: Options = {
   clean: false,
 };
 
+// In the CommonJS build, index.cjs gets its kernels from dist/kernels-loader.cjs (built below)
+// rather than embedding them: see src/wasm/kernels-loader.ts. tsup runs esbuild in ESM for both
+// formats here (splitting, tree shaking), so the format is told by the TSUP_FORMAT it defines.
+const commonJsKernels: EsbuildPlugin = {
+  name: "commonjs-kernels",
+  setup(build) {
+    if (build.initialOptions.define?.TSUP_FORMAT !== JSON.stringify("cjs")) return;
+    build.onResolve({ filter: /\/embedded-kernels\.js$/ }, () => ({ path: "./kernels-loader.cjs", external: true }));
+  },
+};
+
 export default defineConfig([
   // The default entry (Node, Bun, Deno, browsers, bundlers): the kernels are embedded as base64.
   // stripInternal: members marked @internal (engine hooks shared between modules) stay out of
@@ -35,7 +48,18 @@ export default defineConfig([
     format: ["esm", "cjs"],
     splitting: true,
     external: ["@tensorflow/tfjs-core"],
+    esbuildPlugins: [commonJsKernels],
     dts: { compilerOptions: { stripInternal: true } },
+  },
+  // What index.cjs loads on the first init(): the loader, and the base64 kernels it falls back
+  // to. Built by esbuild as CommonJS directly (no tree-shaking pass, which goes through ESM), so
+  // that `require("./kernels.cjs")` stays a plain require that bundlers follow.
+  {
+    ...common,
+    entry: { "kernels-loader": "src/wasm/kernels-loader.ts", kernels: "src/wasm/kernels.generated.ts" },
+    format: ["cjs"],
+    treeshake: false,
+    external: ["./kernels.cjs"],
   },
   // The workerd entry: imports ./simdopt.wasm as a module, shipped next to it in dist/.
   {
