@@ -36,7 +36,8 @@ const commonJsKernels: EsbuildPlugin = {
 };
 
 export default defineConfig([
-  // The default entry (Node, Bun, Deno, browsers, bundlers): the kernels are embedded as base64.
+  // The default entry (Node, Bun, Deno, browsers, bundlers): the kernels are embedded as base64
+  // in the ESM build, and loaded at the first init by the CommonJS one (commonJsKernels).
   // stripInternal: members marked @internal (engine hooks shared between modules) stay out of
   // the published types, which then hold the public API only.
   // simdopt/tfjs is built with it, and code splitting puts what both use (the runtime, memory
