@@ -1,8 +1,8 @@
 /**
  * simdopt: Adagrad and RMSprop with WebAssembly SIMD kernels, bit-exact with PyTorch.
- * This entry brings its own kernels, so `await init()` needs no file handling: embedded in the
- * ESM build; the CommonJS build reads simdopt.wasm beside it at the first init, or requires
- * the embedded copy where it cannot (src/wasm/kernels-loader.ts).
+ * This entry brings its own kernels, so `await init()` needs no file handling: the ESM build
+ * embeds them; the CommonJS build reads `simdopt.wasm` beside it at the first `init()`, or
+ * loads its embedded copy, `kernels.cjs`, where it cannot (in a bundle, say).
  * @packageDocumentation
  */
 import type { BackendName } from "./backend.js";
