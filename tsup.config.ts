@@ -3,8 +3,8 @@ import { defineConfig, type Options } from "tsup";
 
 type EsbuildPlugin = NonNullable<Options["esbuildPlugins"]>[number];
 
-// Two builds run in parallel, so dist/ is emptied once here rather than by tsup's per-build
-// `clean`, which could delete the other build's output.
+// The builds below run in parallel, so dist/ is emptied once here rather than by tsup's
+// per-build `clean`, which could delete another build's output.
 rmSync("dist", { recursive: true, force: true });
 
 const common: Options = {
@@ -52,8 +52,9 @@ export default defineConfig([
     esbuildPlugins: [commonJsKernels],
     dts: { compilerOptions: { stripInternal: true } },
   },
-  // What index.cjs loads on the first init(): the loader, and the base64 kernels it falls back
-  // to. Built by esbuild as CommonJS directly (no tree-shaking pass, which goes through ESM), so
+  // The CommonJS build's kernels: the loader, a few hundred bytes that index.cjs requires, and
+  // the base64 copy the loader requires at the first init() where it cannot read simdopt.wasm.
+  // Built by esbuild as CommonJS directly (no tree-shaking pass, which goes through ESM), so
   // that `require("./kernels.cjs")` stays a plain require that bundlers follow.
   {
     ...common,

@@ -1,6 +1,6 @@
 // The CommonJS build's kernels, loaded when init() first needs them rather than when simdopt is
-// required: the 59 KB of base64 took about a fifth of a fresh Node process's
-// `require("simdopt")` (bench/cold-start.mjs). tsup.config.ts builds this file to
+// required: embedded in index.cjs, the 59 KB of base64 took about a sixth of a fresh Node
+// process's `require("simdopt")` (bench/cold-start.mjs). tsup.config.ts builds this file to
 // dist/kernels-loader.cjs and puts it in the place of embedded-kernels.ts in index.cjs.
 //
 // Node (20.16 and later) reads dist/simdopt.wasm, beside this file, which also spares the base64
