@@ -1,17 +1,20 @@
 // Cold start, as a serverless function pays it: every sample is a fresh Node process.
 //
-// - init(): `await init()` right after the entry is imported (SIMD probe, decoding the
-//   embedded kernels, compile, instantiate).
+// - init(): `await init()` right after the entry is imported (decoding the embedded
+//   kernels, compiling and instantiating them).
 // - ESM import: `import("dist/index.js")`, timed after an empty module has been imported in
 //   the same process, so Node's own loader start-up is not counted.
 // - CJS require: `require("dist/index.cjs")`, likewise after requiring an empty module.
+// - For scale, a one-line module in a package of its own, imported and required at the same
+//   point: what Node's loader takes for any module (resolving, reading, compiling, linking),
+//   the least an entry can cost.
 //
 // Each figure is the median over the samples. The bench reports it; on its own:
 //   node bench/cold-start.mjs [samples=21] [dist...]      (after `npm run build`)
 // Given several dist/ directories (another build's, say), it samples them in turn, so that
 // machine noise hits every build alike, and reports each.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -59,14 +62,21 @@ export function coldStarts(samples, dists) {
     const emptyCjs = join(dir, "empty.cjs");
     writeFileSync(emptyEsm, "");
     writeFileSync(emptyCjs, "");
-    const runs = dists.map(() => ({ esm: [], cjs: [] }));
+    const oneLine = join(dir, "one-line");
+    mkdirSync(oneLine);
+    writeFileSync(join(oneLine, "package.json"), '{ "type": "module" }\n');
+    writeFileSync(join(oneLine, "index.js"), 'export const init = async () => "none";\n');
+    writeFileSync(join(oneLine, "index.cjs"), 'exports.init = async () => "none";\n');
+    const all = [...dists, oneLine];
+    const runs = all.map(() => ({ esm: [], cjs: [] }));
     // Alternate builds and kinds, so that a burst of machine noise lands on all alike.
     for (let i = 0; i < samples; i++) {
-      dists.forEach((dist, d) => {
+      all.forEach((dist, d) => {
         runs[d].esm.push(run(["--input-type=module", "-e", esmProbe(emptyEsm, dist)]));
         runs[d].cjs.push(run(["-e", cjsProbe(emptyCjs, dist)]));
       });
     }
+    const floor = runs.pop();
     const results = runs.map(({ esm, cjs }, d) => {
       const init = esm.map((r) => r.initMs);
       return {
@@ -78,6 +88,8 @@ export function coldStarts(samples, dists) {
         emptyImportMs: median(esm.map((r) => r.emptyMs)),
         requireMs: median(cjs.map((r) => r.requireMs)),
         emptyRequireMs: median(cjs.map((r) => r.emptyMs)),
+        oneLineImportMs: median(floor.esm.map((r) => r.importMs)),
+        oneLineRequireMs: median(floor.cjs.map((r) => r.requireMs)),
       };
     });
     return results;
@@ -93,6 +105,7 @@ export function describeColdStart(c) {
     `  init()          ${ms(c.initMs)} (min ${c.minMs.toFixed(2)}, max ${c.maxMs.toFixed(2)}; backend ${c.backend})`,
     `  ESM import      ${ms(c.importMs)} after an empty module (which itself took ${ms(c.emptyImportMs)})`,
     `  CJS require     ${ms(c.requireMs)} after an empty module (which itself took ${ms(c.emptyRequireMs)})`,
+    `  a one-line module at the same point: ESM import ${ms(c.oneLineImportMs)}, CJS require ${ms(c.oneLineRequireMs)}`,
   ].join("\n");
 }
 

@@ -27,7 +27,6 @@ export function checkDistinct(where: string, arrays: readonly Float32Array[], na
 
 /** The byte ranges a gradient must not overlap: sorted, flat [start0, end0, start1, end1, ...]. */
 export class AliasIndex {
-  static readonly EMPTY = new AliasIndex([]);
   private readonly heapRanges: number[];
   private readonly callerRanges = new Map<ArrayBufferLike, number[]>();
 

@@ -1,18 +1,20 @@
 /**
  * simdopt: Adagrad and RMSprop with WebAssembly SIMD kernels, bit-exact with PyTorch.
- * This entry embeds the kernels, so `await init()` needs no file handling.
+ * This entry brings its own kernels, so `await init()` needs no file handling: the ESM build
+ * embeds them; the CommonJS build reads `simdopt.wasm` beside it at the first `init()`, or
+ * loads its embedded copy, `kernels.cjs`, where it cannot (in a bundle, say).
  * @packageDocumentation
  */
 import type { BackendName } from "./backend.js";
 import { initSyncWith, initWith, type BundledKernels, type InitOptions } from "./runtime.js";
 import { decodeBase64 } from "./wasm/backend.js";
-import { KERNELS_BASE64 } from "./wasm/kernels.generated.js";
+import { loadEmbeddedKernels } from "./wasm/embedded-kernels.js";
 
 export * from "./api.js";
 
 const embedded: BundledKernels = {
   label: "the kernels embedded in simdopt",
-  load: () => decodeBase64(KERNELS_BASE64),
+  load: () => loadEmbeddedKernels(decodeBase64),
 };
 
 /**

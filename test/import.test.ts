@@ -1,11 +1,15 @@
 // The built package: dist/ exists because `npm test` builds first. Its ESM and CommonJS
 // entries both expose init, RMSprop and Adagrad, can run a step on either backend, and give
 // the same bits as the sources.
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import * as src from "../src/index.js";
+import { KERNELS_BASE64 } from "../src/wasm/kernels.generated.js";
+import { tempDir } from "./helpers/consumer.js";
 import { expectBits } from "./helpers/fixtures.js";
 
 type Pkg = typeof src;
@@ -97,5 +101,33 @@ describe("the built package", () => {
     await cjs.init({ backend: "js" });
     expect(() => new cjs.RMSprop([data(3, 1)], { lr: -1 })).toThrow(RangeError);
     expect(() => new cjs.Adagrad([data(3, 1)], { lrDecay: NaN })).toThrow(/lrDecay/);
+  });
+});
+
+describe("the CommonJS build's kernels", () => {
+  const tmp = tempDir("simdopt-cjs-kernels-");
+  afterAll(() => tmp.remove());
+
+  /** Runs `script` in a fresh Node process (a fresh module registry); returns what it prints. */
+  const node = (script: string) => execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }).trim();
+  const loaded = (entry: string, call: string) =>
+    node(`const m = require(${JSON.stringify(entry)});
+      const before = Object.keys(require.cache).filter((f) => f.endsWith("kernels.cjs"));
+      Promise.resolve(m.${call}).then((backend) => console.log(JSON.stringify({ backend, before,
+        after: Object.keys(require.cache).filter((f) => f.endsWith("kernels.cjs")).map((f) => f.split(/[\\/]/).pop()) })));`);
+
+  it("index.cjs does not hold the base64 kernels; the first init reads dist/simdopt.wasm", () => {
+    expect(readFileSync(dist("index.cjs"), "utf8")).not.toContain(KERNELS_BASE64.slice(0, 200));
+    for (const call of ["init({ backend: 'wasm' })", "initSync({ backend: 'wasm' })"]) {
+      expect(JSON.parse(loaded(dist("index.cjs"), call))).toEqual({ backend: "wasm", before: [], after: [] });
+    }
+  });
+
+  it("without simdopt.wasm beside it (as in a bundle), init and initSync load the base64 copy", () => {
+    for (const f of readdirSync(dist("."))) if (f.endsWith(".cjs")) copyFileSync(dist(f), join(tmp.dir, f));
+    expect(existsSync(join(tmp.dir, "simdopt.wasm"))).toBe(false);
+    for (const call of ["init({ backend: 'wasm' })", "initSync({ backend: 'wasm' })"]) {
+      expect(JSON.parse(loaded(join(tmp.dir, "index.cjs"), call))).toEqual({ backend: "wasm", before: [], after: ["kernels.cjs"] });
+    }
   });
 });

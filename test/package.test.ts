@@ -3,6 +3,7 @@
 // Runs against dist/, which `npm test` builds first (pretest).
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -34,6 +35,8 @@ describe("npm pack", () => {
       "dist/index.d.ts",
       "dist/index.js",
       "dist/index.workerd.js",
+      "dist/kernels-loader.cjs",
+      "dist/kernels.cjs",
       "dist/simdopt.wasm",
       "dist/tfjs.cjs",
       "dist/tfjs.d.cts",
@@ -68,9 +71,12 @@ describe("npm pack", () => {
     expect(pkg.sideEffects).toBe(false);
   });
 
-  it("ships the same kernels in simdopt.wasm as the embedded copy", () => {
+  it("ships the same kernels in simdopt.wasm as the embedded copies", () => {
     const file = readFileSync(join(ROOT, "dist", "simdopt.wasm"));
     expect(Buffer.from(decodeBase64(KERNELS_BASE64)).equals(file)).toBe(true);
+    // The CommonJS build's fallback, where simdopt.wasm cannot be read (src/wasm/kernels-loader.ts).
+    const { KERNELS_BASE64: forCommonJs } = createRequire(import.meta.url)("../dist/kernels.cjs") as { KERNELS_BASE64: string };
+    expect(Buffer.from(decodeBase64(forCommonJs)).equals(file)).toBe(true);
     expect(readFileSync(join(ROOT, "dist", "index.workerd.js"), "utf8")).toMatch(/from ["']\.\/simdopt\.wasm["']/);
   });
 });

@@ -209,6 +209,14 @@ try {
   const node = ["--no-warnings"];
   await check("node-esm", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.mjs"], { cwd: dir })));
   await check("node-cjs", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.cjs"], { cwd: dir })));
+  // A CommonJS app bundled into one file for Node (as for a serverless function): no
+  // simdopt.wasm beside the bundle, so init() loads the base64 copy the bundler took along.
+  await check("node-cjs bundled by esbuild", "wasm", async () => {
+    const esbuild = await import("esbuild");
+    const outfile = join(dir, "bundled-cjs", "main.cjs");
+    await esbuild.build({ absWorkingDir: dir, entryPoints: ["./main.cjs"], outfile, bundle: true, format: "cjs", platform: "node", logLevel: "error" });
+    return resultOf(await sh(process.execPath, [...node, outfile], { cwd: dir }));
+  });
   // V8 without a JIT has no WebAssembly at all: the engine-level fallback.
   await check("node --jitless (no WebAssembly)", "js", async () =>
     resultOf(await sh(process.execPath, [...node, "--jitless", "main.mjs"], { cwd: dir })),
