@@ -75,8 +75,11 @@ const EMPTY_VALUES = new Float32Array(0);
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 /** Words of a caller-owned param touched ahead of the copy, per block of rows. */
 const TOUCH_WORDS = 4096;
-/** An empty slot of the row table (no row is 2^32 - 1: no param has 2^32 elements). */
-const FREE = 0xffffffff;
+/**
+ * An empty slot of the row table, which keeps rows as int32 (`row | 0`, one to one on 32 bits,
+ * so that every read stays an int32): -1 is row 2^32 - 1, and no param has 2^32 elements.
+ */
+const FREE = -1;
 
 export class SparseIntake {
   /** Sparse entries in the step being checked or taken. */
@@ -86,9 +89,11 @@ export class SparseIntake {
   private readonly live: Array<{ t: TensorPlan; r: TensorRows }> = [];
   private scratch = -1;
   private capacity = 0;
-  /** The row table: row (FREE when empty) and its last entry, per slot; 2^bits slots. */
-  private keys = new Uint32Array(0);
-  private lasts = new Int32Array(0);
+  /**
+   * The row table, 2^bits slots: per slot its row (FREE when empty) and then the row's last
+   * entry so far, side by side, so that a lookup reads one cache line.
+   */
+  private slots = new Int32Array(0);
   private bits = 0;
   /** The slots taken while an entry is coalesced, to empty them afterwards. */
   private taken = new Int32Array(0);
@@ -218,12 +223,11 @@ export class SparseIntake {
 
   /** Makes the row table at most half full with `k` rows in it. */
   private fitTable(k: number): void {
-    if (2 * k <= this.keys.length) return;
+    if (4 * k <= this.slots.length) return;
     let bits = Math.max(this.bits + 1, 4);
     while (1 << bits < 2 * k) bits++;
     this.bits = bits;
-    this.keys = new Uint32Array(1 << bits).fill(FREE);
-    this.lasts = new Int32Array(1 << bits);
+    this.slots = new Int32Array(2 << bits).fill(FREE);
     this.taken = new Int32Array(1 << (bits - 1));
   }
 
@@ -245,9 +249,9 @@ export class SparseIntake {
       this.fail(TypeError, `${where}.values was a view of simdopt memory, which grew to make room for this step's sparse rows; re-read it and step again (nothing was changed)`);
     }
     const rows = t.length / r.dim;
-    const { keys, lasts, taken } = this;
+    const { slots, taken } = this;
     const shift = 32 - this.bits;
-    const mask = keys.length - 1;
+    const mask = (1 << this.bits) - 1;
     const xi = heap.i32;
     const list = index(r.list);
     const next = index(r.next);
@@ -262,26 +266,27 @@ export class SparseIntake {
           this.fail(RangeError, `${where}.indices[${j}] must be a whole number in [0, ${rows}) (params[${t.index}] has ${rows} row(s) of ${r.dim}), got ${show(row)}`);
         }
         // Fibonacci hashing, then the next free slot.
+        const r32 = row | 0;
         let h = Math.imul(row, 0x9e3779b1) >>> shift;
-        let key = keys[h]!;
-        while (key !== row && key !== FREE) {
+        let key = slots[2 * h]!;
+        while (key !== r32 && key !== FREE) {
           h = (h + 1) & mask;
-          key = keys[h]!;
+          key = slots[2 * h]!;
         }
         if (key === FREE) {
-          keys[h] = row;
+          slots[2 * h] = r32;
           taken[count] = h;
           xi[list + 2 * count] = row;
           xi[list + 2 * count + 1] = j;
           count++;
         } else {
-          xi[next + lasts[h]!] = j;
+          xi[next + slots[2 * h + 1]!] = j;
         }
-        lasts[h] = j;
+        slots[2 * h + 1] = j;
         xi[next + j] = -1;
       }
     } finally {
-      for (let c = 0; c < count; c++) keys[taken[c]!] = FREE;
+      for (let c = 0; c < count; c++) slots[2 * taken[c]!] = FREE;
     }
     r.count = count;
     heap.f32.set(r.source, index(r.values));
