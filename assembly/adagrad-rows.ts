@@ -10,6 +10,8 @@
 //   list    count × 2 i32: per distinct row, in order of first appearance, its row number and
 //           the entry where it first appears
 //   next    k i32: for entry j, the next entry of the same row, or -1
+//   p       with PACKED_ROWS, count × dim f32: the param's rows listed, in list order (the host
+//           copies a caller-owned table's rows there and back); otherwise the table itself
 // The kernel sums each row's entries into its first entry's vector (so it overwrites `values`)
 // in the order they appear: v = r(r(a + b) + c).
 //
@@ -23,7 +25,7 @@
 // (and the JS twin) add in the same order.
 import { flushBuffers } from "./flush";
 import { add, div, flush, mul, splat, sqrt } from "./lanes";
-import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, ROWWISE, WEIGHT_DECAY } from "./options";
+import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, Off, On, on, PACKED_ROWS, ROWWISE, WEIGHT_DECAY } from "./options";
 
 // --- one row -----------------------------------------------------------------------------------
 
@@ -195,40 +197,43 @@ function touchRows(from: usize, to: usize, list: usize, next: usize, p: usize, p
   return v;
 }
 
+// Packed rows (PACKED_ROWS) lie one after the other, just written by the host: only the
+// table's rows (of `sum`, and of `p` unpacked) are touched ahead.
 function elementwiseRows<EpsInSqrt>(
-  count: usize, list: usize, next: usize, values: usize, dim: usize, p: usize, sum: usize, E: f32, C: f32, guard: bool,
+  count: usize, list: usize, next: usize, values: usize, dim: usize, p: usize, sum: usize, E: f32, C: f32, guard: bool, packed: bool,
 ): void {
   const vE = splat<v128>(E), vC = splat<v128>(C);
   const bytes = dim << 2;
   const block = touchBlock(bytes, bytes);
   for (let s: usize = 0; s < count; s++) {
-    if (s % block == 0) touchRows(s, min(count, s + block), list, next, p, bytes, sum, bytes);
+    if (s % block == 0) touchRows(s, min(count, s + block), list, next, p, packed ? 0 : bytes, sum, bytes);
     const v = coalesce(s, list, next, values, dim);
     const at = <usize>load<u32>(list + (s << 3)) * bytes;
-    elementRow<EpsInSqrt>(p + at, v, sum + at, dim, E, C, vE, vC);
+    elementRow<EpsInSqrt>(packed ? p + s * bytes : p + at, v, sum + at, dim, E, C, vE, vC);
     if (guard) flushBuffers(dim, sum + at, 0, 0);
   }
 }
 
 function rowwiseRows<EpsInSqrt>(
-  count: usize, list: usize, next: usize, values: usize, dim: usize, p: usize, sum: usize, E: f32, C: f32, guard: bool,
+  count: usize, list: usize, next: usize, values: usize, dim: usize, p: usize, sum: usize, E: f32, C: f32, guard: bool, packed: bool,
 ): void {
   const D = <f32>dim;
   const vOne = splat<v128>(1), vZero = splat<v128>(0), vC = splat<v128>(C);
   const bytes = dim << 2;
   const block = touchBlock(bytes, 4);
   for (let s: usize = 0; s < count; s++) {
-    if (s % block == 0) touchRows(s, min(count, s + block), list, next, p, bytes, sum, 4);
+    if (s % block == 0) touchRows(s, min(count, s + block), list, next, p, packed ? 0 : bytes, sum, 4);
     const v = coalesce(s, list, next, values, dim);
     const row = <usize>load<u32>(list + (s << 3));
-    rowwiseRow<Off, EpsInSqrt>(p + row * bytes, v, sum + (row << 2), dim, E, 1, 0, C, D, vOne, vZero, vC, guard);
+    rowwiseRow<Off, EpsInSqrt>(p + (packed ? s : row) * bytes, v, sum + (row << 2), dim, E, 1, 0, C, D, vOne, vZero, vC, guard);
   }
 }
 
 /**
  * Adagrad step for a sparse gradient over the `count` distinct rows listed at `list` (layout
  * above); `p` and `sum` point at the table's first row. `sum` holds one f32 per element, or one
- * per row with ROWWISE. Takes EPS_IN_SQRT, ROWWISE and FLUSH_DENORMALS; maximize is the host's
+ * per row with ROWWISE; with PACKED_ROWS, `p` holds the rows listed, packed (layout above).
+ * Takes EPS_IN_SQRT, ROWWISE, PACKED_ROWS and FLUSH_DENORMALS; maximize is the host's
  * (it negates `values` first, as torch does before summing duplicates) and weight decay does
  * not apply (torch refuses it). Constants as `adagrad`'s: E = eps, C = -clr.
  */
@@ -236,9 +241,10 @@ export function adagradRows(
   flags: u32, count: usize, list: usize, next: usize, values: usize, dim: usize, p: usize, sum: usize, E: f32, C: f32,
 ): void {
   const guard = (flags & FLUSH_DENORMALS) != 0;
+  const packed = (flags & PACKED_ROWS) != 0;
   if (flags & ROWWISE) {
-    if (flags & EPS_IN_SQRT) rowwiseRows<On>(count, list, next, values, dim, p, sum, E, C, guard);
-    else rowwiseRows<Off>(count, list, next, values, dim, p, sum, E, C, guard);
-  } else if (flags & EPS_IN_SQRT) elementwiseRows<On>(count, list, next, values, dim, p, sum, E, C, guard);
-  else elementwiseRows<Off>(count, list, next, values, dim, p, sum, E, C, guard);
+    if (flags & EPS_IN_SQRT) rowwiseRows<On>(count, list, next, values, dim, p, sum, E, C, guard, packed);
+    else rowwiseRows<Off>(count, list, next, values, dim, p, sum, E, C, guard, packed);
+  } else if (flags & EPS_IN_SQRT) elementwiseRows<On>(count, list, next, values, dim, p, sum, E, C, guard, packed);
+  else elementwiseRows<Off>(count, list, next, values, dim, p, sum, E, C, guard, packed);
 }

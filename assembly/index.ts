@@ -14,5 +14,5 @@ export * from "./tfjs";
  * refuses a module whose version differs, e.g. a `.wasm` file from another simdopt release.
  */
 export function abiVersion(): u32 {
-  return 4;
+  return 5;
 }

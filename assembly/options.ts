@@ -12,6 +12,7 @@ export const AMSGRAD: u32 = 128;
 export const DECOUPLED_DECAY: u32 = 256;
 export const FLUSH_DENORMALS: u32 = 512;
 export const ROWWISE: u32 = 1024;
+export const PACKED_ROWS: u32 = 2048;
 
 // Every combination of options is its own specialised loop: an option that is off must cost
 // nothing per element, and a multiply by 1 or 0 in its place would change bits (0 * Inf = NaN).

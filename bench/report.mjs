@@ -1,6 +1,7 @@
 // The printed tables and the speed checklist.
 import { KERNELS } from "./data.mjs";
 import { NOISY } from "./stats.mjs";
+import { CLIP_GOAL, DENORMAL_GOAL, SPARSE_GOAL } from "./toolkit.mjs";
 
 const WIDTH = 26;
 const pad = (s, w) => String(s).padStart(w);
@@ -49,7 +50,7 @@ function check(out, name, cells, value, ok, detail) {
 }
 
 /** Prints and returns each speed target with its measured value. */
-export function printChecklist(results, { facade, skipCheck, subnormal }) {
+export function printChecklist(results, { facade, skipCheck, subnormal, toolkit }) {
   const get = (kernel, n, impl) => results.find((r) => r.kernel === kernel && r.n === n && r.impl === impl);
   const sizesOf = (kernel) => [...new Set(results.filter((r) => r.kernel === kernel).map((r) => r.n))];
   const has = (kernel) => results.some((r) => r.kernel === kernel);
@@ -95,6 +96,7 @@ export function printChecklist(results, { facade, skipCheck, subnormal }) {
   }
   check(out, `opt.step() on ${facade.n} elements ÷ direct kernel call ≤ 1.25`, [{ available: true, noisy: facade.noisy }], facade.ratio, facade.ratio <= 1.25,
     `${facade.ratio.toFixed(2)}× (${facade.stepNs.toFixed(0)} ns vs ${facade.directNs.toFixed(0)} ns)`);
+  if (toolkit) toolkitChecks(out, toolkit);
   const met = out.filter((t) => t.ok).length;
   console.log(`${met} of ${out.length} targets met`);
   console.log(`\nnonFinite: "skip" at ${sizeLabel(skipCheck.n)}: ${skipCheck.skipNsPerElement.toFixed(3)} vs ${skipCheck.plainNsPerElement.toFixed(3)} ns/element plain, ${skipCheck.ratio.toFixed(2)}× the plain step`);
@@ -106,3 +108,21 @@ export function printChecklist(results, { facade, skipCheck, subnormal }) {
   }
   return out;
 }
+
+/** The toolkit's ratios (toolkit.mjs) against their goals; a ratio is noisy when a row of it is. */
+function toolkitChecks(out, { clip, sparse, denormal }) {
+  const clipStore = clip.rows.find((r) => r.id === "clip-store");
+  check(out, `clipGradNorm ${sizeLabel(clip.n)}, ParamStore ÷ RMSprop step ≤ ${CLIP_GOAL}`, [clipStore, clip.rows[0]].map(measured), clip.ratio,
+    clip.ratio <= CLIP_GOAL, `${clip.ratio.toFixed(2)}×`);
+  for (const path of sparse.paths.filter((p) => p.id === "zero-copy")) {
+    check(out, `sparse Adagrad ${sizeLabel(sparse.rows)} × ${sparse.dim}, 1% of rows: dense step ÷ sparse ≥ ${SPARSE_GOAL}`, path.rows.map(measured), path.ratio,
+      path.ratio >= SPARSE_GOAL, `${path.ratio.toFixed(1)}×`);
+  }
+  for (const d of denormal) {
+    const base = d.rows.find((r) => r.id === "normal"), guarded = d.rows.find((r) => r.id === "subnormal-guard");
+    check(out, `RMSprop ${d.label} ${sizeLabel(d.n)}: subnormal state, flushDenormals ÷ normal ≤ ${DENORMAL_GOAL}`, [base, guarded].map(measured), d.ratio,
+      d.ratio <= DENORMAL_GOAL, `${d.ratio.toFixed(2)}×`);
+  }
+}
+
+const measured = (row) => ({ available: true, noisy: row.noisy });

@@ -1,7 +1,8 @@
 // `npm run bench`: one optimizer step of simdopt against JS, TensorFlow.js and native C, at
 // sizes 1e3..1e7, for each configuration of data.mjs (RMSprop, RMSprop centered+momentum,
-// Adagrad, Adam, AdamW, SGD momentum). Prints tables and a checklist of speed targets, writes a
-// chart and, with --json PATH, every measurement.
+// Adagrad, Adam, AdamW, SGD momentum); then the toolkit's costs next to the step they go with
+// (clipping, sparse rows, the denormal guard: toolkit.mjs). Prints tables and a checklist of
+// speed targets, writes a chart and, with --json PATH, every measurement.
 //
 //   node bench/run.mjs [--quick] [--only KERNEL,...] [--json PATH] [--chart PATH] [--rounds N]
 //
@@ -35,6 +36,8 @@ const { coldStart, describeColdStart } = await import("./cold-start.mjs");
 const { groups, printGroups } = await import("./groups.mjs");
 const { overhead } = await import("./overhead.mjs");
 const { printChecklist, printResults } = await import("./report.mjs");
+const { remeasureBudget } = await import("./alternate.mjs");
+const { printToolkit, toolkit } = await import("./toolkit.mjs");
 const { CONFIDENCE, confidenceRank, NOISY, summarise } = await import("./stats.mjs");
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 
@@ -48,8 +51,11 @@ const FULL = {
   tfCpuMax: 1e5,
   // Re-measuring stops at 3× a cell's rounds, or before it would pass 8 s on one cell or
   // 90 s in the whole run: on a busy machine more rounds rarely settle every cell.
-  remeasure: { factor: 3, cellMs: 8_000, totalMs: 90_000 },
+  remeasure: { factor: 3, cellMs: 8_000, totalMs: 90_000, toolkitMs: 30_000 },
   coldStarts: 21,
+  // The toolkit rows: clipping and the denormal guard at this size; a dense step of the sparse
+  // rows' 1e6 × 64 table takes tens of milliseconds, hence its longer timings.
+  toolkit: { n: 1e6, sparseTiming: { timeMs: 300, warmupMs: 20, minIterations: 3 } },
 };
 const QUICK = {
   sizes: [1e4, 1e6],
@@ -58,6 +64,7 @@ const QUICK = {
   tfCpuMax: 1e4,
   remeasure: null,
   coldStarts: 5,
+  toolkit: { n: 1e5, sparseTiming: { timeMs: 100, warmupMs: 10, minIterations: 3 } },
 };
 const config = args.quick ? QUICK : FULL;
 const SIZES = config.sizes;
@@ -219,9 +226,19 @@ for (const kernel of kernels) {
 
 const extra = await overhead({ quick: args.quick, rounds: ROUNDS, nativeBinary: native.binaries["c-sse4.2"] });
 sampleLoad();
+const toolkitBudget = remeasureBudget(config.remeasure?.toolkitMs ?? 0);
+const tools = await toolkit({
+  ...config.toolkit,
+  rounds: ROUNDS,
+  timing: TIMING,
+  remeasure: config.remeasure && { factor: config.remeasure.factor, budget: toolkitBudget },
+});
+sampleLoad();
 console.log();
 printResults(results, SIZES, kernels, { rounds: ROUNDS, config });
-const checklist = printChecklist(results, extra);
+printToolkit(tools);
+console.log();
+const checklist = printChecklist(results, { ...extra, toolkit: tools });
 const memoryPaths = await groups({ rounds: ROUNDS, timing: TIMING });
 printGroups(memoryPaths, results);
 const cold = coldStart(config.coldStarts);
@@ -242,7 +259,7 @@ const meta = {
   rounds: ROUNDS,
   timing: TIMING,
   tfCpuMax: config.tfCpuMax,
-  remeasure: config.remeasure && { ...config.remeasure, spentSeconds: remeasureMs / 1000 },
+  remeasure: config.remeasure && { ...config.remeasure, spentSeconds: remeasureMs / 1000, toolkitSpentSeconds: toolkitBudget.spentMs / 1000 },
   spread: { confidence: CONFIDENCE, noisyAbovePercent: 100 * NOISY },
   // One-minute load averages; the bench itself keeps about one core busy.
   load: {
@@ -260,7 +277,7 @@ writeFileSync(chartPath, await chart({ meta, results }));
 console.log(`chart: ${chartPath}`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
-  writeFileSync(args.json, `${JSON.stringify({ meta, results, checklist, ...extra, memoryPaths, coldStart: cold }, null, 2)}\n`);
+  writeFileSync(args.json, `${JSON.stringify({ meta, results, checklist, ...extra, toolkit: tools, memoryPaths, coldStart: cold }, null, 2)}\n`);
   console.log(`json: ${args.json}`);
 }
 console.log(`done in ${durationSeconds.toFixed(1)} s`);

@@ -4,13 +4,14 @@
 //   node bench/summary.mjs RESULTS.json
 import { readFileSync } from "node:fs";
 import { KERNELS } from "./data.mjs";
+import { CLIP_GOAL, DENORMAL_GOAL, SPARSE_GOAL } from "./toolkit.mjs";
 
 const [input] = process.argv.slice(2);
 if (!input) {
   console.error("usage: node bench/summary.mjs RESULTS.json");
   process.exit(2);
 }
-const { meta, results, checklist } = JSON.parse(readFileSync(input, "utf8"));
+const { meta, results, checklist, toolkit } = JSON.parse(readFileSync(input, "utf8"));
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(3));
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 const get = (kernel, n, impl) => results.find((r) => r.kernel === kernel && r.n === n && r.impl === impl);
@@ -50,6 +51,20 @@ console.log("|---|--:|--:|--:|--:|--:|");
 for (const kernel of meta.kernels) {
   console.log(`| ${KERNELS[kernel].label} | ${range(kernel, over("plain-js"))} | ${range(kernel, over("tfjs-wasm"))} | ` +
     `${range(kernel, over("wasm", "c-sse4.2"))} | ${range(kernel, over("wasm-marshalled"))} | ${range(kernel, over("js", "plain-js"))} |`);
+}
+if (toolkit) {
+  const { clip, sparse, denormal } = toolkit;
+  const ratio = (x, noisy, digits = 2) => `${x.toFixed(digits)}×${noisy ? "*" : ""}`;
+  console.log("\nToolkit costs (time ÷ time, * noisy):\n");
+  console.log("| cost | ratio | goal |");
+  console.log("|---|--:|--:|");
+  console.log(`| clipGradNorm on a ${sizeLabel(clip.n)}-element ParamStore ÷ a default RMSprop step | ${ratio(clip.ratio, clip.noisy)} | ≤ ${CLIP_GOAL} |`);
+  for (const p of sparse.paths) {
+    console.log(`| dense ÷ sparse Adagrad step, ${sizeLabel(sparse.rows)} × ${sparse.dim} table, 1% of rows, ${p.label} | ${ratio(p.ratio, p.noisy, 1)} | ${p.id === "zero-copy" ? `≥ ${SPARSE_GOAL}` : "–"} |`);
+  }
+  for (const d of denormal) {
+    console.log(`| RMSprop ${d.label}, ${sizeLabel(d.n)}: subnormal state with flushDenormals ÷ normal step | ${ratio(d.ratio, d.noisy)} | ≤ ${DENORMAL_GOAL} |`);
+  }
 }
 if (checklist) {
   const met = checklist.filter((c) => c.ok).length;

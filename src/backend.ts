@@ -24,6 +24,11 @@ export const DECOUPLED_DECAY = 256;
 export const FLUSH_DENORMALS = 512;
 /** Adagrad: one accumulator per row (rowwise Adagrad) instead of one per element. */
 export const ROWWISE = 1024;
+/**
+ * Adagrad's sparse rows: the param's rows listed are packed in list order at `p` (a copy of a
+ * caller-owned table's rows) instead of in place in the table.
+ */
+export const PACKED_ROWS = 2048;
 
 /**
  * An update kernel as both backends have it: the wasm export's name, and the exact JS version,

@@ -4,7 +4,7 @@
 // calls its kernel (and its row kernel, for sparse gradients); gradient intake lives in
 // grad-intake.ts and sparse-intake.ts, state I/O in state-io.ts.
 import { AliasIndex, checkDistinct } from "./aliasing.js";
-import { MAXIMIZE, type Backend, type Bound, type BoundIndexed, type JsIndexedKernel, type JsKernel } from "./backend.js";
+import { MAXIMIZE, PACKED_ROWS, type Backend, type Bound, type BoundIndexed, type JsIndexedKernel, type JsKernel } from "./backend.js";
 import {
   flagsOf, rowLengthOf, slotWanted, sparseFamilyNames, type Family, type KernelCall, type RowsCall, type Values,
 } from "./family.js";
@@ -272,13 +272,13 @@ export class Engine<O> {
     if (g.flags & MAXIMIZE) this.backend.kernels.scale(r.k * r.dim, r.values, -1);
     const s = c.s;
     for (let k = 0; k < s.length; k++) s[k] = (g.active >> k) & 1 ? plan.state[k]! + t.slotRel[k]! * 4 : 0;
-    c.flags = g.flags & ~MAXIMIZE;
+    c.flags = (g.flags & ~MAXIMIZE) | (r.packed >= 0 ? PACKED_ROWS : 0);
     c.count = r.count;
     c.dim = r.dim;
     c.list = r.list;
     c.next = r.next;
     c.values = r.values;
-    c.p = t.pPtr;
+    c.p = r.packed >= 0 ? r.packed : t.pPtr;
     c.step = this.steps + 1 + t.stepBias;
     this.family.sparse!.run(this.rowsKernel!, g.values, c);
   }

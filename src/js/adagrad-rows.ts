@@ -1,7 +1,7 @@
 // Adagrad over the rows of a table in plain JS, every operation rounded to float32 in the order
 // of assembly/adagrad-rows.ts (the sparse update, and rowwise Adagrad): the same bits as the
 // wasm kernels. See js/rmsprop.ts for why Math.fround per operation is exact.
-import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, ROWWISE, WEIGHT_DECAY } from "../backend.js";
+import { EPS_IN_SQRT, FLUSH_DENORMALS, MAXIMIZE, PACKED_ROWS, ROWWISE, WEIGHT_DECAY } from "../backend.js";
 import { flushed, flushJs } from "./flush.js";
 import { index } from "./index.js";
 
@@ -71,6 +71,7 @@ export function adagradRowsJs(
   const rowwise = (flags & ROWWISE) !== 0;
   const inSqrt = (flags & EPS_IN_SQRT) !== 0;
   const guard = (flags & FLUSH_DENORMALS) !== 0;
+  const packed = (flags & PACKED_ROWS) !== 0;
   const D = f(dim);
   for (let s = 0; s < count; s++) {
     const row = xi[list + 2 * s]! >>> 0;
@@ -81,7 +82,7 @@ export function adagradRowsJs(
       const u = values + j * dim;
       for (let i = 0; i < dim; i++) x[v + i] = x[v + i]! + x[u + i]!;
     }
-    const pr = p + row * dim;
+    const pr = p + (packed ? s : row) * dim;
     if (rowwise) {
       rowwiseRow(x, pr, v, sum + row, dim, E, 1, 0, C, D, false, inSqrt, guard);
       continue;

@@ -32,7 +32,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** The kernels' calling convention this build speaks (assembly/index.ts, `abiVersion`). */
-const KERNEL_ABI = 4;
+const KERNEL_ABI = 5;
 
 /**
  * A kernel source that is of the wrong type, or a module that is not simdopt's kernels of
