@@ -102,4 +102,13 @@ export interface Backend {
    * the JS kernels on it in place (wasm); absent on the JS backend.
    */
   readonly staging?: number;
+  /** The wasm backend's memory and compiled kernels, for worker threads; absent on the JS backend. */
+  readonly wasm?: {
+    readonly module: WebAssembly.Module;
+    readonly memory: WebAssembly.Memory;
+    /** True when the memory is shared (a SharedArrayBuffer): growth then detaches no view. */
+    readonly shared: boolean;
+    /** Why the memory is not shared, when it is not. */
+    readonly unsharedReason: string | undefined;
+  };
 }
