@@ -5,6 +5,7 @@ export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimiz
 export type { StateDict, TensorState } from "./state-dict.js";
 export type { SparseRows } from "./sparse-intake.js";
 export type { GradInput } from "./grad-intake.js";
+export type { StepOptions } from "./step-range.js";
 export type { SharedOptions } from "./family.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";

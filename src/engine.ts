@@ -15,6 +15,7 @@ import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan
 import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
+import { parseStepOptions, type StepRange } from "./step-range.js";
 
 /** How the engine releases its own blocks: no view of them was ever handed out. */
 export const PRIVATE = { viewsEscaped: false } as const;
@@ -137,21 +138,30 @@ export class Engine<O> {
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (v) => this.prepareOptions(i, v), () => this.liveParams(i))));
   }
 
-  step(grads: readonly GradInput[] | undefined): boolean {
+  /** One step; `options` (validated here, before anything changes) may restrict it to a range. */
+  step(grads: readonly GradInput[] | undefined, options?: unknown): boolean {
     if (this.disposed) this.assertLive();
+    const range = options === undefined ? null
+      : parseStepOptions(this.kind, this.family, this.plans, this.groups.map((g) => g.values), options);
     const intake = this.intake;
     // The zero-copy path with the store's own gradients neither checks nor copies anything.
     const staging = grads !== undefined || !intake.allZeroCopy;
     if (staging) intake.check(grads);
     // Tensors' `rows` are set by check() only: without it, this step has no sparse rows.
     const sparse = grads !== undefined && intake.sparse.count > 0;
+    if (sparse && range !== null) {
+      const i = this.tensors.findIndex((t) => t.rows !== null);
+      throw new TypeError(`${this.kind}.step: options.range does not apply to sparse gradients (grads[${i}] is sparse rows); step them without a range`);
+    }
     const stores = this.stores;
     for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
     // After the stores' check: making room for sparse rows may grow the memory, which leaves
     // the views taken before it behind, but this step still reads and writes the right memory.
     if (sparse) intake.coalesce(grads);
     if (staging) intake.stage(grads);
-    if (this.policy !== "propagate" && !this.gradsFinite(sparse)) return this.nonFiniteStep(grads !== undefined, sparse);
+    if (this.policy !== "propagate" && !(range ? this.rangeFinite(range) : this.gradsFinite(sparse))) {
+      return this.nonFiniteStep(grads !== undefined, sparse, range);
+    }
     const heap = this.backend.heap;
     if (this.kernelGeneration !== heap.generation) {
       this.kernel = this.backend.bind(this.family.kernel);
@@ -159,7 +169,8 @@ export class Engine<O> {
       this.kernelGeneration = heap.generation;
     }
     const plans = this.plans;
-    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    else for (let i = 0; i < plans.length; i++) this.runGroupRange(plans[i]!, this.groups[i]!, range);
     if (!intake.allZeroCopy) intake.giveBack(sparse);
     this.steps++;
     this.hasState = true;
@@ -244,8 +255,29 @@ export class Engine<O> {
     }
   }
 
-  /** One kernel call: over tensor `at`, or over the whole group (from `t`) when `at` is null. */
-  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, gp: number, at: TensorPlan | null): void {
+  /** Steps elements [range.start, range.end) of the group's flat elements, tensor by tensor. */
+  private runGroupRange(plan: GroupPlan, g: EngineGroup<O>, range: StepRange): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    let off = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      const a = Math.max(range.start, off), b = Math.min(range.end, off + t.length);
+      if (a < b) this.runKernel(plan, g, t, b - a, t.gPtr, t, a - off);
+      off += t.length;
+    }
+    // As after a full step: the elements this rank owns were stepped, and the rest are not its.
+    if (ts[0]!.fresh !== 0 || !plan.uniform) {
+      for (const t of ts) t.fresh &= ~g.active;
+      updateUniform(plan);
+    }
+  }
+
+  /**
+   * One kernel call: over tensor `at` from its element `from`, or over the whole group (from
+   * `t`) when `at` is null.
+   */
+  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, gp: number, at: TensorPlan | null, from = 0): void {
     const c = this.call;
     const s = c.s;
     const slots = this.family.slots;
@@ -253,13 +285,14 @@ export class Engine<O> {
     let flags = g.flags;
     for (let k = 0; k < s.length; k++) {
       const on = (g.active >> k) & 1;
-      s[k] = on ? state[k]! + (at === null ? 0 : at.slotRel[k]! * 4) : 0;
+      const d = from === 0 ? 0 : rowLengthOf(this.family, g.values, k);
+      s[k] = on ? state[k]! + (at === null ? 0 : at.slotRel[k]! * 4) + (d > 0 ? from / d : from) * 4 : 0;
       if (on && (t.fresh >> k) & 1) flags |= slots[k]!.firstFlag!;
     }
     c.flags = flags;
     c.n = n;
-    c.p = t.pPtr;
-    c.g = gp;
+    c.p = t.pPtr + from * 4;
+    c.g = gp + from * 4;
     c.step = this.steps + 1 + t.stepBias;
     this.family.run(this.kernel!, g.values, c);
   }
@@ -329,15 +362,35 @@ export class Engine<O> {
     return r !== null ? k.allFinite(r.k * r.dim, r.values) !== 0 : k.allFinite(t.length, t.gPtr) !== 0;
   }
 
-  private nonFiniteStep(copied: boolean, sparse: boolean): boolean {
+  /** Are the gradients in `range` of every group finite? */
+  private rangeFinite(range: StepRange): boolean {
+    return this.rangeParts(range).every(([t, a, b]) => this.backend.kernels.allFinite(b - a, t.gPtr + a * 4) !== 0);
+  }
+
+  /** The pieces of `range` in each group: tensor, and element range within it. */
+  private rangeParts(range: StepRange): Array<[TensorPlan, number, number]> {
+    const parts: Array<[TensorPlan, number, number]> = [];
+    for (const plan of this.plans) {
+      let off = 0;
+      for (const t of plan.tensors) {
+        const a = Math.max(range.start, off), b = Math.min(range.end, off + t.length);
+        if (a < b) parts.push([t, a - off, b - off]);
+        off += t.length;
+      }
+    }
+    return parts;
+  }
+
+  private nonFiniteStep(copied: boolean, sparse: boolean, range: StepRange | null): boolean {
     if (this.policy === "skip") {
       this.skippedSteps++;
       return false;
     }
-    const bad = this.tensors.find((t) => !this.tensorFinite(t, sparse))!;
+    const part = range ? this.rangeParts(range).find(([t, a, b]) => this.backend.kernels.allFinite(b - a, t.gPtr + a * 4) === 0) : undefined;
+    const bad = part ? part[0] : this.tensors.find((t) => !this.tensorFinite(t, sparse))!;
     const r = sparse ? bad.rows : null;
     const x = r !== null ? this.backend.heap.view(r.values, r.k * r.dim) : this.backend.heap.view(bad.gPtr, bad.length);
-    let j = 0;
+    let j = part ? part[1] : 0;
     while (Number.isFinite(x[j]!)) j++;
     const zeroCopyGrads = copied && this.tensors.some((t) => t.store && !t.gradInPlace && !(sparse && t.rows));
     throw new NonFiniteGradientError(
