@@ -17,4 +17,5 @@ export type { BackendName } from "./backend.js";
 export type { InitOptions } from "./runtime.js";
 export type { WasmSource } from "./wasm/backend.js";
 export { fallbackReasonOf as fallbackReason } from "./runtime.js";
+export { shutdown, threads, threadsReason, type ThreadsOption } from "./threads/config.js";
 export * from "./schedulers/index.js";

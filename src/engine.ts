@@ -15,7 +15,9 @@ import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan
 import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
-import { parseStepOptions, type StepRange } from "./step-range.js";
+import { groupElements, parseStepOptions, type StepRange } from "./step-range.js";
+import type { Recorder } from "./threads/pool.js";
+import { tuning, type ThreadPool } from "./threads/threads.js";
 
 /** How the engine releases its own blocks: no view of them was ever handed out. */
 export const PRIVATE = { viewsEscaped: false } as const;
@@ -71,6 +73,15 @@ export class Engine<O> {
   private kernelGeneration = -1;
   private readonly call: KernelCall;
   private readonly rowsCall: RowsCall;
+  /** Elements of a full step, padding included; and whether its chunks fit one threaded job. */
+  private readonly elements: number;
+  private readonly threadable: boolean;
+  /** The kernel as a chunk recorder of the pool in use (`threadKernel` is for `threadPool`). */
+  private threadPool: ThreadPool | undefined;
+  private threadKernel: Recorder | undefined;
+  /** Elements of the threaded step being cut into chunks that no chunk has taken yet. */
+  private chunkLeft = 0;
+  private chunkMin = 0;
   private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
 
   constructor(readonly family: Family<O>, params: unknown, options: unknown) {
@@ -122,6 +133,8 @@ export class Engine<O> {
     });
     this.groups.forEach((g) => this.deriveFlags(g, g.values));
     this.tensors = this.plans.flatMap((p) => p.tensors);
+    this.elements = this.plans.reduce((n, p) => n + p.total, 0);
+    this.threadable = this.tensors.length <= 2048;
     this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
     this.hasState = family.stateFromStart;
     const groupOf = this.plans.flatMap((p, i) => p.tensors.map(() => i));
@@ -169,7 +182,10 @@ export class Engine<O> {
       this.kernelGeneration = heap.generation;
     }
     const plans = this.plans;
-    if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    const pool = this.backend.pool;
+    if (pool !== undefined && !sparse && this.threadable && pool.wants(range === null ? this.elements : this.rangeElements(range))) {
+      this.runThreaded(pool, range);
+    } else if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
     else for (let i = 0; i < plans.length; i++) this.runGroupRange(plans[i]!, this.groups[i]!, range);
     if (!intake.allZeroCopy) intake.giveBack(sparse);
     this.steps++;
@@ -267,9 +283,81 @@ export class Engine<O> {
       off += t.length;
     }
     // As after a full step: the elements this rank owns were stepped, and the rest are not its.
-    if (ts[0]!.fresh !== 0 || !plan.uniform) {
+    this.settleGroup(plan, g);
+  }
+
+  /** After every tensor of a group was stepped: the buffers in use now hold values. */
+  private settleGroup(plan: GroupPlan, g: EngineGroup<O>): void {
+    const ts = plan.tensors;
+    if (ts.length > 0 && (ts[0]!.fresh !== 0 || !plan.uniform)) {
       for (const t of ts) t.fresh &= ~g.active;
       updateUniform(plan);
+    }
+  }
+
+  /** Elements a step over `range` covers, in all groups. */
+  private rangeElements(range: StepRange): number {
+    let n = 0;
+    for (const plan of this.plans) n += Math.max(0, Math.min(range.end, groupElements(plan)) - range.start);
+    return n;
+  }
+
+  /**
+   * The step's kernel calls, cut into chunks that the caller and the workers claim. Every
+   * chunk is the kernel over a run of elements, with the same constants: as the kernels are
+   * elementwise (per row, for a per-row buffer), the bits do not depend on how the work is cut.
+   */
+  private runThreaded(pool: ThreadPool, range: StepRange | null): void {
+    if (this.threadPool !== pool) {
+      this.threadKernel = pool.queue.recorder(pool.queue.kernelId(this.family.kernel.wasm));
+      this.threadPool = pool;
+    }
+    const elements = range === null ? this.elements : this.rangeElements(range);
+    this.chunkLeft = elements;
+    // At most about 1,024 chunks per piece of work, however large: the job's limit is 4,095.
+    this.chunkMin = Math.max(tuning.chunkMin, Math.ceil(elements / 1024 / 16) * 16);
+    const kernel = this.kernel;
+    this.kernel = this.threadKernel as unknown as Bound<JsKernel>;
+    try {
+      const plans = this.plans;
+      for (let i = 0; i < plans.length; i++) this.chunkGroup(plans[i]!, this.groups[i]!, range, pool.threads);
+    } finally {
+      this.kernel = kernel;
+    }
+    pool.run();
+    for (let i = 0; i < this.plans.length; i++) this.settleGroup(this.plans[i]!, this.groups[i]!);
+  }
+
+  private chunkGroup(plan: GroupPlan, g: EngineGroup<O>, range: StepRange | null, threads: number): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    if (range === null && plan.span && plan.uniform) return this.chunkPiece(plan, g, ts[0]!, null, 0, plan.total, 16, threads);
+    // A chunk of a per-row buffer's tensor holds whole rows.
+    const row = this.family.slots.reduce((d, _, k) => d || rowLengthOf(this.family, g.values, k), 0);
+    let off = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      const a = range === null ? off : Math.max(range.start, off);
+      const b = range === null ? off + t.length : Math.min(range.end, off + t.length);
+      if (a < b) this.chunkPiece(plan, g, t, t, a - off, b - off, row > 0 ? row : 16, threads);
+      off += t.length;
+    }
+  }
+
+  /**
+   * Chunks of elements [from, to) of tensor `t` (of the whole group from `t` when `at` is
+   * null): large first, smaller towards the end of the step (each a share of what is left),
+   * each a multiple of `unit` elements but the piece's last.
+   */
+  private chunkPiece(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, at: TensorPlan | null, from: number, to: number,
+    unit: number, threads: number): void {
+    const max = Math.max(tuning.chunkMax, this.chunkMin);
+    while (from < to) {
+      const want = Math.min(max, Math.max(this.chunkMin, Math.ceil(this.chunkLeft / (2 * threads))));
+      const n = Math.min(Math.ceil(want / unit) * unit, to - from);
+      this.runKernel(plan, g, t, n, t.gPtr, at, from);
+      from += n;
+      this.chunkLeft -= n;
     }
   }
 

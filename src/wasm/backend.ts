@@ -73,7 +73,7 @@ function backendFrom(instance: WebAssembly.Instance, what: string, km: KernelMem
     staging,
     bind: (k) => exportOf(k.wasm),
     bindIndexed: (k) => exportOf(k.wasm),
-    wasm: { module, memory: km.memory, shared: km.shared, unsharedReason: km.unsharedReason },
+    wasm: { module, instance, memory: km.memory, shared: km.shared, unsharedReason: km.unsharedReason },
   };
 }
 
