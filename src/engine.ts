@@ -17,7 +17,7 @@ import { allBackends, currentBackend } from "./runtime.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
 import { groupElements, parseStepOptions, type StepRange } from "./step-range.js";
 import type { Recorder } from "./threads/pool.js";
-import { tuning, type ThreadPool } from "./threads/threads.js";
+import { clock, ThreadChoice, tuning, type ThreadPool } from "./threads/threads.js";
 
 /** How the engine releases its own blocks: no view of them was ever handed out. */
 export const PRIVATE = { viewsEscaped: false } as const;
@@ -82,6 +82,8 @@ export class Engine<O> {
   /** Elements of the threaded step being cut into chunks that no chunk has taken yet. */
   private chunkLeft = 0;
   private chunkMin = 0;
+  /** When this optimizer's steps use the threads (created at its first step with a pool). */
+  private threadChoice: ThreadChoice | undefined;
   private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
 
   constructor(readonly family: Family<O>, params: unknown, options: unknown) {
@@ -181,12 +183,20 @@ export class Engine<O> {
       if (this.family.sparse) this.rowsKernel = this.backend.bindIndexed(this.family.sparse.kernel);
       this.kernelGeneration = heap.generation;
     }
-    const plans = this.plans;
     const pool = this.backend.pool;
-    if (pool !== undefined && !sparse && this.threadable && pool.wants(range === null ? this.elements : this.rangeElements(range))) {
-      this.runThreaded(pool, range);
-    } else if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
-    else for (let i = 0; i < plans.length; i++) this.runGroupRange(plans[i]!, this.groups[i]!, range);
+    const elements = pool === undefined || sparse || !this.threadable ? 0 : range === null ? this.elements : this.rangeElements(range);
+    // Steps too small for threads are not even timed: a clock read costs a tenth of a 1e3 step.
+    if (elements >= tuning.minElements && elements > 0) {
+      const choice = (this.threadChoice ??= new ThreadChoice());
+      const t0 = clock();
+      if (choice.wants(elements)) {
+        this.runThreaded(pool!, range, elements);
+        choice.ranThreaded(elements, clock() - t0);
+      } else {
+        this.runAlone(range, sparse);
+        choice.ranAlone(elements, clock() - t0);
+      }
+    } else this.runAlone(range, sparse);
     if (!intake.allZeroCopy) intake.giveBack(sparse);
     this.steps++;
     this.hasState = true;
@@ -271,6 +281,13 @@ export class Engine<O> {
     }
   }
 
+  /** Every group's kernel calls, on the calling thread. */
+  private runAlone(range: StepRange | null, sparse: boolean): void {
+    const plans = this.plans;
+    if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    else for (let i = 0; i < plans.length; i++) this.runGroupRange(plans[i]!, this.groups[i]!, range);
+  }
+
   /** Steps elements [range.start, range.end) of the group's flat elements, tensor by tensor. */
   private runGroupRange(plan: GroupPlan, g: EngineGroup<O>, range: StepRange): void {
     const ts = plan.tensors;
@@ -307,12 +324,11 @@ export class Engine<O> {
    * chunk is the kernel over a run of elements, with the same constants: as the kernels are
    * elementwise (per row, for a per-row buffer), the bits do not depend on how the work is cut.
    */
-  private runThreaded(pool: ThreadPool, range: StepRange | null): void {
+  private runThreaded(pool: ThreadPool, range: StepRange | null, elements: number): void {
     if (this.threadPool !== pool) {
       this.threadKernel = pool.queue.recorder(pool.queue.kernelId(this.family.kernel.wasm));
       this.threadPool = pool;
     }
-    const elements = range === null ? this.elements : this.rangeElements(range);
     this.chunkLeft = elements;
     // At most about 1,024 chunks per piece of work, however large: the job's limit is 4,095.
     this.chunkMin = Math.max(tuning.chunkMin, Math.ceil(elements / 1024 / 16) * 16);

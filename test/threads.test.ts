@@ -12,7 +12,7 @@ import {
   Adagrad, clipGradNorm, gradNorm, init, initSync, ParamStore, RMSprop, shutdown, threads, threadsReason, type Optimizer,
 } from "../src/index.js";
 import { currentBackend } from "../src/runtime.js";
-import { tuning } from "../src/threads/threads.js";
+import { ThreadChoice, tuning } from "../src/threads/threads.js";
 import { firstBitDiff, fixtureIndex, loadFixture } from "./helpers/fixtures.js";
 import { pick, randomOptions } from "./helpers/options.js";
 import { rngOf as rng } from "./helpers/random.js";
@@ -135,6 +135,68 @@ describe("threads: the same bits for any thread count", () => {
     expect(Object.is(two.norm, one.norm) && Object.is(two.n2, one.n2)).toBe(true);
     expect(one.skipped && two.skipped).toBe(true);
     expect(Buffer.from(two.state).equals(Buffer.from(one.state))).toBe(true);
+  });
+});
+
+describe("threads: the adaptive fallback (timings given, not measured)", () => {
+  const N = 1_000_000;
+  /** How many of the next `k` steps would use the threads, each taking `threadedMs` if so. */
+  function next(choice: ThreadChoice, k: number, threadedMs: number, aloneMs = 1): boolean[] {
+    const out: boolean[] = [];
+    for (let i = 0; i < k; i++) {
+      const t = choice.wants(N);
+      out.push(t);
+      if (t) choice.ranThreaded(N, threadedMs);
+      else choice.ranAlone(N, aloneMs);
+    }
+    return out;
+  }
+
+  const runs = (xs: boolean[]) => {
+    // [mode, length] of each run of equal values: "T" threads, "A" alone.
+    const out: Array<[string, number]> = [];
+    for (const x of xs) {
+      const m = x ? "T" : "A";
+      if (out.length && out[out.length - 1]![0] === m) out[out.length - 1]![1]++;
+      else out.push([m, 1]);
+    }
+    return out;
+  };
+
+  it("times steps alone first, keeps threads while they pay, and probes alone after every 256 threaded steps", () => {
+    Object.assign(tuning, { minElements: 65_536, adaptive: true });
+    try {
+      const choice = new ThreadChoice();
+      expect(choice.wants(1000)).toBe(false); // below the threshold: alone, untimed
+      // Two steps alone (the first is not counted: it may be cold), 256 threaded, a probe of
+      // three alone (the first pays for the switch, and is not counted), and threads again.
+      expect(runs(next(choice, 2 + 256 + 3 + 10, 0.55))).toEqual([["A", 2], ["T", 256], ["A", 3], ["T", 10]]);
+    } finally {
+      Object.assign(tuning, { minElements: 0, adaptive: false });
+    }
+  });
+
+  it("falls back to the caller alone after two threaded steps that cost more, retrying after 2, 4, 8 ... ms alone, and starts over when they pay", () => {
+    Object.assign(tuning, { minElements: 65_536, adaptive: true });
+    try {
+      const choice = new ThreadChoice();
+      // Steps alone take 1 ms, so the backoff's 2 ms, 4 ms, ... are 2, 4, ... steps. Every
+      // threaded step costs 3 ms (a worker held a chunk while descheduled): a try is the step
+      // that switches (not judged) and two failures.
+      expect(runs(next(choice, 2 + 3 + 2 + 3 + 4 + 3 + 8, 3))).toEqual([["A", 2], ["T", 3], ["A", 2], ["T", 3], ["A", 4], ["T", 3], ["A", 8]]);
+      // Threads pay again: the next try keeps them.
+      expect(runs(next(choice, 56, 0.5))).toEqual([["T", 56]]);
+      // One slow step is noise; two in a row back off, by 2 ms again, not by where it had got to.
+      expect(runs([...next(choice, 1, 3), ...next(choice, 1, 0.5), ...next(choice, 2, 3), ...next(choice, 4, 0.5)]))
+        .toEqual([["T", 4], ["A", 2], ["T", 2]]);
+      // The backoff is time: with steps alone of 0.25 ms, 2 ms is 8 steps; it stops doubling at 1 s.
+      const fast = new ThreadChoice();
+      const gaps = runs(next(fast, 20_000, 3, 0.25)).filter(([m]) => m === "A").map(([, k]) => k);
+      expect(gaps.slice(0, 5)).toEqual([2, 8, 16, 32, 64]);
+      expect(Math.max(...gaps)).toBe(4000);
+    } finally {
+      Object.assign(tuning, { minElements: 0, adaptive: false });
+    }
   });
 });
 

@@ -16,17 +16,26 @@
 // waits for a chunk nobody claimed, so a worker that has not woken costs nothing but its share.
 import type { WorkerStart } from "./worker-body.js";
 
-const CLAIM = 0, TOTAL = 1, DONE = 2, GEN = 3, STOP = 4, WORKED = 5;
-const HEADER_BYTES = 64;
+// GEN and STOP, which sleeping or polling workers read, sit on a cache line of their own.
+const CLAIM = 0, TOTAL = 1, DONE = 2, WORKED = 3, GEN = 16, STOP = 17;
+const HEADER_BYTES = 128;
 const INDEX_BITS = 12;
 /** Chunks per step at most. */
 export const MAX_CHUNKS = (1 << INDEX_BITS) - 1;
 const GEN_LIMIT = 2 ** (31 - INDEX_BITS);
 const STRIDE = 18;
-/** Polls of GEN before a worker sleeps after a job (about 50 µs). */
-const WORKER_SPIN = 20_000;
-/** Polls of DONE before the caller sleeps at the end of a step. */
-const CALLER_SPIN = 2_000;
+/**
+ * Polls of GEN before a worker sleeps after a job. None: on a 2-core machine, polling for even
+ * 50 µs after each step made the next steps slower (1e5 elements: 0.07 -> 0.10 ms) than waking
+ * a sleeping worker with Atomics.notify (bench/threads.mjs).
+ */
+const WORKER_SPIN = 0;
+/**
+ * How long the caller polls DONE at the end of a step before it sleeps, in ms: it has nothing
+ * else to do, and waking a sleeping thread takes 50–100 µs on a busy machine, as long as a
+ * chunk.
+ */
+const CALLER_SPIN_MS = 2;
 
 export const LAYOUT: WorkerStart["layout"] = {
   claim: CLAIM, total: TOTAL, done: DONE, gen: GEN, stop: STOP, worked: WORKED,
@@ -138,8 +147,9 @@ export class ChunkQueue {
     timing.share = elements > 0 ? mine / elements : 1;
     let d = Atomics.load(c, DONE);
     if (d >= total) return;
+    const sleepAt = t1 + CALLER_SPIN_MS;
     for (let spins = 0; d < total; d = Atomics.load(c, DONE)) {
-      if (this.blocking && ++spins > CALLER_SPIN) Atomics.wait(c, DONE, d, 1);
+      if (this.blocking && (++spins & 1023) === 0 && now() > sleepAt) Atomics.wait(c, DONE, d, 1);
     }
     timing.wait = now() - t1;
   }

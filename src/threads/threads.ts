@@ -1,11 +1,17 @@
 // A pool of worker threads over the wasm backend's shared memory, and when a step uses it.
 //
-// Adaptive use: after each threaded step the caller compares what the step cost (its own chunks,
-// then waiting for chunks workers held) with what running everything itself would have cost
-// (its own time scaled to all elements). When waiting cost more than the workers saved (a
-// worker descheduled mid-chunk, as when another process busies the cores), the next steps run
-// on the caller alone, and threads are tried again after a backoff that doubles after each
-// failed try (2, 4, ... 4096 steps) and starts over after a step where they paid.
+// Adaptive use, per optimizer (ThreadChoice). Its steps run in one of two modes, alone or on
+// the threads, and the first step after a switch is never judged: it pays for moving the data
+// between the cores' caches (measured here: an isolated threaded step among steps alone costs
+// more than a step alone, while consecutive threaded steps cost half). Steps alone keep a
+// running average of their cost per element. A threaded step that costs more than PAYS × that
+// average fails; two failures in a row (a worker descheduled mid-chunk, as when another process
+// busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
+// a backoff that doubles after each failed try and starts over after a step where threads paid.
+// The backoff is counted in the caller's time (2 ms, 4 ms, ... up to 1 s of steps alone), so
+// that a failed try stays a small share of the time whatever the step's size, and threads come
+// back within a second once the cores are free. Every PROBE_EVERY threaded steps, a few steps
+// run alone to keep the average current.
 import type { Backend } from "../backend.js";
 import { ChunkQueue, LAYOUT } from "./pool.js";
 import { spawnWorker, type WorkerHandle } from "./spawn.js";
@@ -23,21 +29,79 @@ export const CHUNK_MAX = 262_144;
  */
 export const tuning = { minElements: THREAD_MIN_ELEMENTS, chunkMin: CHUNK_MIN, chunkMax: CHUNK_MAX, adaptive: true };
 
-const BACKOFF_FIRST = 2;
-const BACKOFF_MAX = 4096;
-/** A threaded step must beat the caller-alone estimate by this factor to count as paying. */
-const PAYS = 0.97;
+const BACKOFF_FIRST_MS = 2;
+const BACKOFF_MAX_MS = 1000;
+/** A threaded step must beat the caller-alone average by this factor to count as paying. */
+const PAYS = 0.95;
+/** After this many threaded steps, PROBE_STEPS run alone to keep the caller-alone average current. */
+const PROBE_EVERY = 256;
+const PROBE_STEPS = 2;
 /** How long init waits for workers to start and pass their self-test. */
 const START_TIMEOUT_MS = 15_000;
 
-const now: () => number = typeof performance === "object" ? () => performance.now() : () => Date.now();
+/** Milliseconds, as finely as the runtime tells. */
+export const clock: () => number = typeof performance === "object" ? () => performance.now() : () => Date.now();
+
+/** Whether one optimizer's steps use the threads now (see the notes at the top). */
+export class ThreadChoice {
+  private threads = false;
+  /** Steps in the current mode so far. */
+  private run = 0;
+  /** Steps alone left before threads are tried (again). */
+  private solo = 0;
+  private backoff = BACKOFF_FIRST_MS;
+  /** Average ms per element of a step alone, and how many steps it averages (at most counted to 2). */
+  private alone = 0;
+  private aloneSamples = 0;
+  /** Threaded steps that failed in a row, and threaded steps since the last probe. */
+  private fails = 0;
+  private sinceProbe = 0;
+
+  /** Should a step of `elements` elements be split among the threads? */
+  wants(elements: number): boolean {
+    if (elements < tuning.minElements) return false;
+    if (!tuning.adaptive) return true;
+    if (this.threads) {
+      if (++this.sinceProbe >= PROBE_EVERY) this.switchTo(false, PROBE_STEPS);
+    } else if (this.solo > 0) this.solo--;
+    else if (this.aloneSamples > 0) this.switchTo(true, 0);
+    return this.threads;
+  }
+
+  /** A step of `elements` ran alone in `ms`. */
+  ranAlone(elements: number, ms: number): void {
+    if (elements < tuning.minElements || elements === 0 || this.run++ === 0) return;
+    const x = ms / elements;
+    this.alone = this.aloneSamples === 0 ? x : 0.5 * this.alone + 0.5 * x;
+    this.aloneSamples = Math.min(this.aloneSamples + 1, 2);
+  }
+
+  /** A step of `elements` ran on the threads in `ms`: did it pay? */
+  ranThreaded(elements: number, ms: number): void {
+    if (!tuning.adaptive || elements === 0 || this.run++ === 0) return;
+    if (ms / elements <= this.alone * PAYS) {
+      this.fails = 0;
+      this.backoff = BACKOFF_FIRST_MS;
+      return;
+    }
+    if (++this.fails < 2) return;
+    this.switchTo(false, Math.max(1, Math.round(this.backoff / (this.alone * elements))));
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+  }
+
+  private switchTo(threads: boolean, solo: number): void {
+    this.threads = threads;
+    this.run = 0;
+    this.fails = 0;
+    this.sinceProbe = 0;
+    this.solo = solo;
+  }
+}
 
 export class ThreadPool {
   /** Threads in use: the caller and the workers. */
   readonly threads: number;
   readonly queue: ChunkQueue;
-  private solo = 0;
-  private backoff = BACKOFF_FIRST;
   private stopped = false;
 
   private constructor(queue: ChunkQueue, private readonly workers: WorkerHandle[]) {
@@ -87,28 +151,10 @@ export class ThreadPool {
     return new ThreadPool(queue, workers);
   }
 
-  /** Should a step of `elements` elements be split among the threads now? */
-  wants(elements: number): boolean {
-    if (elements < tuning.minElements || this.stopped) return false;
-    if (this.solo > 0) {
-      this.solo--;
-      return false;
-    }
-    return true;
-  }
-
-  /** Runs the chunks recorded in `queue`, then decides whether the next steps use threads. */
+  /** Runs the chunks recorded in `queue`; returns when every one is done. */
   run(): void {
-    const q = this.queue;
-    q.run(now);
-    const { own, wait, share } = q.timing;
-    if (wait === 0 || share <= 0 || !tuning.adaptive) return;
-    if (own + wait <= (own / share) * PAYS) {
-      this.backoff = BACKOFF_FIRST;
-      return;
-    }
-    this.solo = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX);
+    if (this.stopped) throw new Error("simdopt internal error: a step on threads that were shut down");
+    this.queue.run(clock);
   }
 
   /** Ends the workers; steps already returned are complete, later ones run on the caller. */
