@@ -26,7 +26,7 @@ async function availableParallelism(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (typeof nav?.hardwareConcurrency === "number" && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
   try {
-    const specifier = "node:os";
+    const specifier = ["node", "os"].join(":"); // not a literal: see spawn.ts
     const os = (await import(/* @vite-ignore */ specifier)) as { availableParallelism?: () => number; cpus(): unknown[] };
     return os.availableParallelism?.() ?? os.cpus().length;
   } catch {
