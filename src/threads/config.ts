@@ -45,11 +45,6 @@ class Threads {
     return this.pool?.threads ?? 1;
   }
 
-  /** @internal The pool in use, for benches and tests. */
-  get current(): ThreadPool | undefined {
-    return this.pool;
-  }
-
   get whyFewer(): string | undefined {
     return this.reason;
   }
@@ -138,10 +133,4 @@ export function threadsReason(): string | undefined {
  */
 export function shutdown(): Promise<void> {
   return threadsState.shutdown();
-}
-
-/** @internal What the pool in use did (benches): chunks workers ran, and the last step's timing. */
-export function threadStats(): { workerChunks: number; own: number; wait: number; share: number } | undefined {
-  const pool = threadsState.current;
-  return pool && { workerChunks: pool.queue.workerChunks, ...pool.queue.timing };
 }
