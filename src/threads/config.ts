@@ -116,6 +116,12 @@ export function threads(): number {
  * Why `threads()` is lower than the last `init({ threads })` asked for, or undefined: no
  * SharedArrayBuffer, a page that is not cross-origin isolated, a runtime without workers
  * (Cloudflare Workers), the JS backend, a worker that failed its self-test, ...
+ *
+ * @example
+ * ```ts
+ * await init({ backend: "js", threads: 2 });
+ * console.log(threads(), threadsReason()); // 1 "the JS backend runs on one thread"
+ * ```
  */
 export function threadsReason(): string | undefined {
   return threadsState.whyFewer;

@@ -6,7 +6,8 @@
 //          compare-exchange that keeps the generation, so a thread still looking at an earlier
 //          job can never claim a chunk of a later one.
 //   TOTAL  chunks in the job;  DONE  chunks finished (the last one notifies the caller);
-//   GEN    the generation workers sleep on;  STOP  nonzero: workers end;
+//   GEN    the generation workers poll, then sleep on;  STOP  nonzero: workers end;
+//   SLEEPING workers asleep on GEN: the caller calls Atomics.notify only when some are;
 //   WORKED chunks workers ran, in all (tests check that workers took part).
 //   args   per chunk, STRIDE float64: the kernel's index in `names`, then up to 16 arguments
 //          (i32 pointers and counts, f32 constants: all exact in float64). Wasm ignores
@@ -16,8 +17,8 @@
 // waits for a chunk nobody claimed, so a worker that has not woken costs nothing but its share.
 import type { WorkerStart } from "./worker-body.js";
 
-// GEN and STOP, which sleeping or polling workers read, sit on a cache line of their own.
-const CLAIM = 0, TOTAL = 1, DONE = 2, WORKED = 3, GEN = 16, STOP = 17;
+// GEN and STOP, which polling workers read, sit on a cache line of their own.
+const CLAIM = 0, TOTAL = 1, DONE = 2, WORKED = 3, GEN = 16, STOP = 17, SLEEPING = 18;
 const HEADER_BYTES = 128;
 const INDEX_BITS = 12;
 /** Chunks per step at most. */
@@ -25,11 +26,13 @@ export const MAX_CHUNKS = (1 << INDEX_BITS) - 1;
 const GEN_LIMIT = 2 ** (31 - INDEX_BITS);
 const STRIDE = 18;
 /**
- * Polls of GEN before a worker sleeps after a job. None: on a 2-core machine, polling for even
- * 50 µs after each step made the next steps slower (1e5 elements: 0.07 -> 0.10 ms) than waking
- * a sleeping worker with Atomics.notify (bench/threads.mjs).
+ * How long a worker polls GEN after a job before it sleeps, in ms. Waking a sleeping worker
+ * takes about as long as a step of 1e5 elements on a 2-core VM, so without polling threads
+ * never paid there; with it, consecutive steps of 1e5 took 0.034 ms instead of 0.055 on one
+ * thread (bench/threads.mjs). Between the steps of a training loop (a forward and backward
+ * pass apart) the worker then sleeps, having spent this much of its core.
  */
-const WORKER_SPIN = 0;
+const WORKER_SPIN_MS = 0.2;
 /**
  * How long the caller polls DONE at the end of a step before it sleeps, in ms: it has nothing
  * else to do, and waking a sleeping thread takes 50–100 µs on a busy machine, as long as a
@@ -39,7 +42,7 @@ const CALLER_SPIN_MS = 2;
 
 export const LAYOUT: WorkerStart["layout"] = {
   claim: CLAIM, total: TOTAL, done: DONE, gen: GEN, stop: STOP, worked: WORKED,
-  argsOffset: HEADER_BYTES, stride: STRIDE, indexBits: INDEX_BITS, spin: WORKER_SPIN,
+  sleeping: SLEEPING, argsOffset: HEADER_BYTES, stride: STRIDE, indexBits: INDEX_BITS, spinMs: WORKER_SPIN_MS,
 };
 
 type Kernel = (...a: number[]) => void;
@@ -128,7 +131,7 @@ export class ChunkQueue {
     Atomics.store(c, DONE, 0);
     Atomics.store(c, CLAIM, gen << INDEX_BITS);
     Atomics.store(c, GEN, gen);
-    Atomics.notify(c, GEN);
+    if (Atomics.load(c, SLEEPING) > 0) Atomics.notify(c, GEN);
     const a = this.a, fns = this.fns;
     let mine = 0;
     for (;;) {

@@ -11,8 +11,8 @@ export interface WorkerStart {
   readonly names: readonly string[];
   /** Control block layout (control.ts). */
   readonly layout: {
-    claim: number; total: number; done: number; gen: number; stop: number; worked: number;
-    argsOffset: number; stride: number; indexBits: number; spin: number;
+    claim: number; total: number; done: number; gen: number; stop: number; worked: number; sleeping: number;
+    argsOffset: number; stride: number; indexBits: number; spinMs: number;
   };
   /** Self-test: `n` float32 at `readPtr` hold values whose max |x| is `expect`; write 1s at `writePtr`. */
   readonly test: { readPtr: number; writePtr: number; n: number; expect: number };
@@ -51,11 +51,15 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
     const mask = (1 << L.indexBits) - 1;
     let seen = Atomics.load(c, L.gen);
     for (;;) {
-      // Spin a while after a job (a training loop's next step often comes soon), then sleep.
-      for (let spins = 0; Atomics.load(c, L.gen) === seen;) {
-        if (++spins > L.spin) {
+      // Poll a while after a job (a tight loop's next step comes soon), then sleep. Whoever
+      // changes GEN after this worker counts itself asleep notifies; one that changed it before
+      // makes the wait return at once.
+      const until = performance.now() + L.spinMs;
+      for (let polls = 0; Atomics.load(c, L.gen) === seen;) {
+        if ((++polls & 1023) === 0 && performance.now() > until) {
+          Atomics.add(c, L.sleeping, 1);
           Atomics.wait(c, L.gen, seen);
-          spins = 0;
+          Atomics.sub(c, L.sleeping, 1);
         }
       }
       seen = Atomics.load(c, L.gen);
