@@ -1,6 +1,7 @@
 // `npm run test:runtimes`: builds and packs simdopt, installs the tarball into a throwaway
 // consumer project, and runs the same check (test/runtimes/consumer/check.mjs) in every runtime
-// we support: Node (ESM, CJS), a TypeScript consumer, Bun, Deno, workerd and headless Chromium.
+// we support: Node (ESM, CJS), a TypeScript consumer, Bun, Deno, workerd and headless Chromium
+// (pages with and without cross-origin isolation, and a dedicated worker), each with a thread check.
 // Prints one PASS/FAIL line per runtime, then "N passed, M failed"; exits 1 on any failure.
 // Flags: --no-build (reuse dist/), --keep (leave the temp dir for inspection).
 import { execFile } from "node:child_process";
@@ -160,7 +161,10 @@ async function chromium(dir, tmp) {
   const www = join(dir, "www");
   mkdirSync(www);
   await bundle(dir, "./page.mjs", join(www, "page.js"), []);
+  await bundle(dir, "./dedicated-worker.mjs", join(www, "dedicated-worker.js"), []);
+  await bundle(dir, "./dedicated-page.mjs", join(www, "dedicated-page.js"), []);
   cpSync(join(dir, "index.html"), join(www, "index.html"));
+  cpSync(join(dir, "dedicated.html"), join(www, "dedicated.html"));
   cpSync(join(dir, "node_modules", "simdopt", "dist", "simdopt.wasm"), join(www, "simdopt.wasm"));
   // The same page; the second is served with a Content-Security-Policy that lacks 'wasm-unsafe-eval'.
   const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
@@ -168,6 +172,9 @@ async function chromium(dir, tmp) {
     "/csp/": { path: "/index.html", headers: { "content-security-policy": "default-src 'self'; script-src 'self'" } },
     "/coi/": { path: "/index.html", headers: isolation },
     "/coi/page.js": { path: "/page.js", headers: isolation },
+    "/coi/dedicated.html": { path: "/dedicated.html", headers: isolation },
+    "/coi/dedicated-page.js": { path: "/dedicated-page.js", headers: isolation },
+    "/coi/dedicated-worker.js": { path: "/dedicated-worker.js", headers: isolation },
   });
   const { chromium: launcher } = await import("playwright-core");
   const context = await launcher.launchPersistentContext(join(tmp, "chromium-profile"), {
@@ -199,6 +206,7 @@ async function chromium(dir, tmp) {
     urlPage: () => open("/?wasm=url"),
     cspPage: () => open("/csp/"),
     isolatedPage: () => open("/coi/"),
+    isolatedWorker: () => open("/coi/dedicated.html"),
     close: async () => {
       await context.close();
       await server.close();
@@ -288,6 +296,7 @@ try {
   await check("chromium page, init({ wasm: URL })", "wasm", inBrowser("urlPage"), /not cross-origin isolated/);
   await check("chromium page, CSP without wasm-unsafe-eval", "js", inBrowser("cspPage"), JS_ONE);
   await check("chromium page, cross-origin isolated (COOP + COEP)", "wasm", inBrowser("isolatedPage"), 2);
+  await check("chromium dedicated Worker, cross-origin isolated", "wasm", inBrowser("isolatedWorker"), 2);
   await browser.close?.();
 } catch (e) {
   console.log(`FAIL setup: ${e.message}`);
