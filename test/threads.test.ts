@@ -12,7 +12,9 @@ import {
   Adagrad, clipGradNorm, gradNorm, init, initSync, ParamStore, RMSprop, shutdown, threads, threadsReason, type Optimizer,
 } from "../src/index.js";
 import { currentBackend } from "../src/runtime.js";
-import { ThreadChoice, tuning } from "../src/threads/threads.js";
+import { ThreadChoice, ThreadPool, tuning } from "../src/threads/threads.js";
+import type { WorkerHandle } from "../src/threads/spawn.js";
+import type { WorkerReply, WorkerStart } from "../src/threads/worker-body.js";
 import { firstBitDiff, fixtureIndex, loadFixture } from "./helpers/fixtures.js";
 import { pick, randomOptions } from "./helpers/options.js";
 import { rngOf as rng } from "./helpers/random.js";
@@ -222,6 +224,28 @@ describe("threads: lifecycle and options", () => {
     await expect(init({ threads: "2" as never })).rejects.toThrow(TypeError);
     expect(() => initSync({ threads: 2 })).toThrow(/initSync: threads must be 1.*await init\(\{ threads: 2 \}\)/);
     expect(initSync({ threads: 1 })).toBe("wasm");
+  });
+
+  it("refuses workers whose wasm does not see the caller's writes, or whose writes the caller does not see (the self-test)", async () => {
+    await init({ backend: "wasm", threads: 1 });
+    const backend = currentBackend();
+    const used = backend.heap.usedBytes;
+    /** A worker that answers as told, without running anything. */
+    const fake = (reply: (m: WorkerStart) => WorkerReply) => async (): Promise<WorkerHandle> => {
+      let answer: (r: WorkerReply) => void = () => {};
+      return {
+        start: (m) => setTimeout(() => answer(reply(m)), 1),
+        onReply: (f) => (answer = f),
+        terminate: () => {},
+      };
+    };
+    await expect(ThreadPool.start(backend, 2, fake(() => ({ ready: true, saw: 0 }))))
+      .rejects.toThrow(/self-test failed: a worker's wasm read 0 where the caller's wasm wrote 48/);
+    await expect(ThreadPool.start(backend, 1, fake((m) => ({ ready: true, saw: m.test.expect }))))
+      .rejects.toThrow(/self-test failed: the caller's wasm read 0 where a worker's wasm wrote 2/);
+    await expect(ThreadPool.start(backend, 1, fake(() => ({ error: "no wasm here" })))).rejects.toThrow(/a worker could not start: no wasm here/);
+    expect(backend.heap.usedBytes).toBe(used); // the self-test's blocks were given back
+    expect(backend.pool).toBeUndefined();
   });
 
   it("says why there are fewer threads than asked: the JS backend", async () => {

@@ -112,9 +112,10 @@ export class ThreadPool {
   /**
    * Starts `count` workers over `backend`'s shared memory; each instantiates the kernels and
    * checks that wasm writes cross between it and the caller. Rejects with the reason when any
-   * worker cannot start or fails that check (the others are ended).
+   * worker cannot start or fails that check (the others are ended). `spawn` starts one worker
+   * (tests pass their own).
    */
-  static async start(backend: Backend, count: number): Promise<ThreadPool> {
+  static async start(backend: Backend, count: number, spawn: () => Promise<WorkerHandle> = spawnWorker): Promise<ThreadPool> {
     const wasm = backend.wasm!;
     const names = WebAssembly.Module.exports(wasm.module).filter((e) => e.kind === "function").map((e) => e.name);
     const exports = wasm.instance.exports as Record<string, unknown>;
@@ -128,7 +129,7 @@ export class ThreadPool {
       heap.view(readPtr, n).set(Array.from({ length: n }, (_, i) => i + 1));
       (exports.scale as (n: number, p: number, c: number) => void)(n, readPtr, 3); // max |x| is now 48
       const replies = await Promise.all(writePtrs.map(async (writePtr) => {
-        const w = await spawnWorker();
+        const w = await spawn();
         workers.push(w);
         const reply = new Promise<WorkerReply>((resolve) => w.onReply(resolve));
         w.start({ module: wasm.module, memory: wasm.memory, control: queue.control, names, layout: LAYOUT,
