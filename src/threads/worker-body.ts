@@ -48,6 +48,19 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
       return;
     }
     const L = m.layout;
+    // A chunk's kernel with as many arguments as it takes (see callChunk in pool.ts).
+    const call = (f: (...x: number[]) => void, o: number): void => {
+      switch (f.length) {
+        case 9:
+          return f(a[o + 1]!, a[o + 2]!, a[o + 3]!, a[o + 4]!, a[o + 5]!, a[o + 6]!, a[o + 7]!, a[o + 8]!, a[o + 9]!);
+        case 13:
+          return f(a[o + 1]!, a[o + 2]!, a[o + 3]!, a[o + 4]!, a[o + 5]!, a[o + 6]!, a[o + 7]!, a[o + 8]!, a[o + 9]!,
+            a[o + 10]!, a[o + 11]!, a[o + 12]!, a[o + 13]!);
+        default:
+          return f(a[o + 1]!, a[o + 2]!, a[o + 3]!, a[o + 4]!, a[o + 5]!, a[o + 6]!, a[o + 7]!, a[o + 8]!, a[o + 9]!,
+            a[o + 10]!, a[o + 11]!, a[o + 12]!, a[o + 13]!, a[o + 14]!, a[o + 15]!, a[o + 16]!);
+      }
+    };
     const mask = (1 << L.indexBits) - 1;
     let seen = Atomics.load(c, L.gen);
     for (;;) {
@@ -72,8 +85,7 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
         if (i >= total) break;
         if (Atomics.compareExchange(c, L.claim, v, v + 1) !== v) continue;
         const o = i * L.stride;
-        fns[a[o]!]!(a[o + 1]!, a[o + 2]!, a[o + 3]!, a[o + 4]!, a[o + 5]!, a[o + 6]!, a[o + 7]!, a[o + 8]!,
-          a[o + 9]!, a[o + 10]!, a[o + 11]!, a[o + 12]!, a[o + 13]!, a[o + 14]!, a[o + 15]!, a[o + 16]!);
+        call(fns[a[o]!]!, o);
         Atomics.add(c, L.worked, 1);
         if (Atomics.add(c, L.done, 1) + 1 === total) Atomics.notify(c, L.done);
       }
