@@ -178,19 +178,19 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
     }
   });
 
-  it("falls back to the caller alone after two threaded steps that cost more, retrying after 2, 4, 8 ... ms alone, and starts over when they pay", () => {
+  it("falls back to the caller alone after three threaded steps in a row that cost more, retrying after 2, 4, 8 ... ms alone, and starts over when they pay", () => {
     Object.assign(tuning, { minElements: 65_536, adaptive: true });
     try {
       const choice = new ThreadChoice();
       // Steps alone take 1 ms, so the backoff's 2 ms, 4 ms, ... are 2, 4, ... steps. Every
       // threaded step costs 3 ms (a worker held a chunk while descheduled): a try is the step
-      // that switches (not judged) and two failures.
-      expect(runs(next(choice, 2 + 3 + 2 + 3 + 4 + 3 + 8, 3))).toEqual([["A", 2], ["T", 3], ["A", 2], ["T", 3], ["A", 4], ["T", 3], ["A", 8]]);
+      // that switches (not judged) and three failures.
+      expect(runs(next(choice, 2 + 4 + 2 + 4 + 4 + 4 + 8, 3))).toEqual([["A", 2], ["T", 4], ["A", 2], ["T", 4], ["A", 4], ["T", 4], ["A", 8]]);
       // Threads pay again: the next try keeps them.
       expect(runs(next(choice, 56, 0.5))).toEqual([["T", 56]]);
-      // One slow step is noise; two in a row back off, by 2 ms again, not by where it had got to.
-      expect(runs([...next(choice, 1, 3), ...next(choice, 1, 0.5), ...next(choice, 2, 3), ...next(choice, 4, 0.5)]))
-        .toEqual([["T", 4], ["A", 2], ["T", 2]]);
+      // Two slow steps are noise; three in a row back off, by 2 ms again, not by where it had got to.
+      expect(runs([...next(choice, 2, 3), ...next(choice, 1, 0.5), ...next(choice, 3, 3), ...next(choice, 4, 0.5)]))
+        .toEqual([["T", 6], ["A", 2], ["T", 2]]);
       // The backoff is time: with steps alone of 0.25 ms, 2 ms is 8 steps; it stops doubling at 1 s.
       const fast = new ThreadChoice();
       const gaps = runs(next(fast, 20_000, 3, 0.25)).filter(([m]) => m === "A").map(([, k]) => k);

@@ -5,7 +5,7 @@
 // between the cores' caches (measured here: an isolated threaded step among steps alone costs
 // more than a step alone, while consecutive threaded steps cost half). Steps alone keep a
 // running average of their cost per element. A threaded step that costs more than PAYS × that
-// average fails; two failures in a row (a worker descheduled mid-chunk, as when another process
+// average fails; FAILS_IN_A_ROW failures in a row (a worker descheduled mid-chunk, as when another process
 // busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
 // a backoff that doubles after each failed try and starts over after a step where threads paid.
 // The backoff is counted in the caller's time (2 ms, 4 ms, ... up to 1 s of steps alone), so
@@ -31,6 +31,12 @@ export const tuning = { minElements: THREAD_MIN_ELEMENTS, chunkMin: CHUNK_MIN, c
 
 const BACKOFF_FIRST_MS = 2;
 const BACKOFF_MAX_MS = 1000;
+/**
+ * Failed threaded steps in a row that switch to steps alone. One or two are noise on a busy
+ * machine (another process preempting a thread for a moment); a worker that has lost its core
+ * fails every step.
+ */
+const FAILS_IN_A_ROW = 3;
 /** A threaded step must beat the caller-alone average by this factor to count as paying. */
 const PAYS = 0.95;
 /** After this many threaded steps, PROBE_STEPS run alone to keep the caller-alone average current. */
@@ -84,7 +90,7 @@ export class ThreadChoice {
       this.backoff = BACKOFF_FIRST_MS;
       return;
     }
-    if (++this.fails < 2) return;
+    if (++this.fails < FAILS_IN_A_ROW) return;
     this.switchTo(false, Math.max(1, Math.round(this.backoff / (this.alone * elements))));
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
