@@ -101,5 +101,8 @@ export const IMPLEMENTATIONS = [
 /** The kernel module itself, instantiated apart from the package: for the façade row. */
 export function rawKernels() {
   const bytes = readFileSync(new URL("../build/simdopt.wasm", import.meta.url));
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes), kernelImports()).exports;
 }
+
+/** The kernels import their memory (non-shared as shipped), which they also export. */
+export const kernelImports = () => ({ env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536 }) } });

@@ -36,7 +36,8 @@ const f = Math.fround;
 
 // One wasm instance, its memory grown once for five buffers of the largest size.
 const wasm = new WebAssembly.Instance(
-  new WebAssembly.Module(readFileSync(new URL("../build/simdopt.wasm", import.meta.url))), {},
+  new WebAssembly.Module(readFileSync(new URL("../build/simdopt.wasm", import.meta.url))),
+  { env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536 }) } }, // imported, as the package does
 ).exports;
 const SLOT = Math.ceil((Math.max(...SIZES) * 4) / 64) * 64;
 const BASE = 64; // the first bytes stay unused, as the heap keeps them

@@ -34,6 +34,7 @@ const { batchFor, time } = await import("./measure.mjs");
 const { buildNative, runNative } = await import("./native.mjs");
 const { coldStart, describeColdStart } = await import("./cold-start.mjs");
 const { groups, printGroups } = await import("./groups.mjs");
+const { printThreads } = await import("./threads.mjs");
 const { overhead } = await import("./overhead.mjs");
 const { printChecklist, printResults } = await import("./report.mjs");
 const { remeasureBudget } = await import("./alternate.mjs");
@@ -241,6 +242,11 @@ console.log();
 const checklist = printChecklist(results, { ...extra, toolkit: tools });
 const memoryPaths = await groups({ rounds: ROUNDS, timing: TIMING });
 printGroups(memoryPaths, results);
+// Threads in a process of their own: starting workers there leaves this one as it was.
+const threadsArgv = ["--no-liftoff", fileURLToPath(new URL("./threads.mjs", import.meta.url)), "--json", "--hog", ...(args.quick ? ["--quick"] : [])];
+const threadResults = JSON.parse(execFileSync(process.execPath, threadsArgv, { encoding: "utf8" }));
+printThreads(threadResults);
+sampleLoad();
 const cold = coldStart(config.coldStarts);
 console.log(`\n${describeColdStart(cold)}`);
 sampleLoad();
@@ -277,7 +283,7 @@ writeFileSync(chartPath, await chart({ meta, results }));
 console.log(`chart: ${chartPath}`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
-  writeFileSync(args.json, `${JSON.stringify({ meta, results, checklist, ...extra, toolkit: tools, memoryPaths, coldStart: cold }, null, 2)}\n`);
+  writeFileSync(args.json, `${JSON.stringify({ meta, results, checklist, ...extra, toolkit: tools, memoryPaths, threads: threadResults, coldStart: cold }, null, 2)}\n`);
   console.log(`json: ${args.json}`);
 }
 console.log(`done in ${durationSeconds.toFixed(1)} s`);

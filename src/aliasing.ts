@@ -1,5 +1,6 @@
 // Memory overlap between the arrays an optimizer is given and the memory it writes. Checked
 // once per tensor per step with a binary search over ranges sorted at construction.
+import type { Heap } from "./heap.js";
 import type { GroupPlan } from "./layout.js";
 
 /**
@@ -58,9 +59,9 @@ export class AliasIndex {
     for (const [b, l] of caller) this.callerRanges.set(b, flat(l));
   }
 
-  /** Does `a` overlap a range? `heapBuffer` is the optimizer's memory. */
-  overlaps(a: Float32Array, heapBuffer: ArrayBufferLike): boolean {
-    const ranges = a.buffer === heapBuffer ? this.heapRanges : this.callerRanges.get(a.buffer);
+  /** Does `a` overlap a range? `heap` holds the optimizer's memory. */
+  overlaps(a: Float32Array, heap: Heap): boolean {
+    const ranges = heap.isHeapBuffer(a.buffer) ? this.heapRanges : this.callerRanges.get(a.buffer);
     if (!ranges) return false;
     const start = a.byteOffset;
     let lo = 0;

@@ -5,6 +5,7 @@ export { Optimizer, NonFiniteGradientError, type CommonOptions } from "./optimiz
 export type { StateDict, TensorState } from "./state-dict.js";
 export type { SparseRows } from "./sparse-intake.js";
 export type { GradInput } from "./grad-intake.js";
+export type { StepOptions } from "./step-range.js";
 export type { SharedOptions } from "./family.js";
 export { ParamStore, StaleViewError, type ParamStoreOptions, type StoreLayout } from "./store.js";
 export { CheckpointError } from "./checkpoint.js";
@@ -16,4 +17,5 @@ export type { BackendName } from "./backend.js";
 export type { InitOptions } from "./runtime.js";
 export type { WasmSource } from "./wasm/backend.js";
 export { fallbackReasonOf as fallbackReason } from "./runtime.js";
+export { shutdown, threads, threadsReason, type ThreadsOption } from "./threads/config.js";
 export * from "./schedulers/index.js";

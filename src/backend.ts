@@ -1,4 +1,5 @@
 import type { Heap } from "./heap.js";
+import type { ThreadPool } from "./threads/threads.js";
 
 // Option bits of every kernel's `flags`: one bit space for all kernels (assembly/options.ts
 // holds the same values). A kernel ignores the bits it does not take.
@@ -107,4 +108,17 @@ export interface Backend {
    * the JS kernels on it in place (wasm); absent on the JS backend.
    */
   readonly staging?: number;
+  /** The wasm backend's memory and compiled kernels, for worker threads; absent on the JS backend. */
+  readonly wasm?: {
+    readonly module: WebAssembly.Module;
+    /** The caller's instance, whose exports run the caller's share of a threaded step. */
+    readonly instance: WebAssembly.Instance;
+    readonly memory: WebAssembly.Memory;
+    /** True when the memory is shared (a SharedArrayBuffer): growth then detaches no view. */
+    readonly shared: boolean;
+    /** Why the memory is not shared, when it is not. */
+    readonly unsharedReason: string | undefined;
+  };
+  /** Worker threads that steps over this backend may use (wasm over shared memory only). */
+  pool?: ThreadPool;
 }

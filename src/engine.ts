@@ -15,6 +15,9 @@ import { measureGroup, planGroup, updateUniform, type GroupPlan, type TensorPlan
 import { defaultsOf, NON_FINITE_POLICIES, resolveOptions, type EnumSpec, type NonFinitePolicy, type Specs } from "./options.js";
 import { allBackends, currentBackend } from "./runtime.js";
 import { storeTensorOf, type ParamStore } from "./store.js";
+import { groupElements, parseStepOptions, type StepRange } from "./step-range.js";
+import type { Recorder } from "./threads/pool.js";
+import { clock, ThreadChoice, tuning, type ThreadPool } from "./threads/threads.js";
 
 /** How the engine releases its own blocks: no view of them was ever handed out. */
 export const PRIVATE = { viewsEscaped: false } as const;
@@ -70,6 +73,17 @@ export class Engine<O> {
   private kernelGeneration = -1;
   private readonly call: KernelCall;
   private readonly rowsCall: RowsCall;
+  /** Elements of a full step, padding included; and whether its chunks fit one threaded job. */
+  private readonly elements: number;
+  private readonly threadable: boolean;
+  /** The kernel as a chunk recorder of the pool in use (`threadKernel` is for `threadPool`). */
+  private threadPool: ThreadPool | undefined;
+  private threadKernel: Recorder | undefined;
+  /** Elements of the threaded step being cut into chunks that no chunk has taken yet. */
+  private chunkLeft = 0;
+  private chunkMin = 0;
+  /** When this optimizer's steps use the threads (created at its first step with a pool). */
+  private threadChoice: ThreadChoice | undefined;
   private readonly paramsCache: Array<{ generation: number; params: readonly Float32Array[] } | undefined> = [];
 
   constructor(readonly family: Family<O>, params: unknown, options: unknown) {
@@ -121,6 +135,8 @@ export class Engine<O> {
     });
     this.groups.forEach((g) => this.deriveFlags(g, g.values));
     this.tensors = this.plans.flatMap((p) => p.tensors);
+    this.elements = this.plans.reduce((n, p) => n + p.total, 0);
+    this.threadable = this.tensors.length <= 2048;
     this.stores = [...new Set(this.tensors.flatMap((t) => (t.store ? [t.store.store] : [])))];
     this.hasState = family.stateFromStart;
     const groupOf = this.plans.flatMap((p, i) => p.tensors.map(() => i));
@@ -137,29 +153,50 @@ export class Engine<O> {
       groupObject<O>(specs, g, `${kind}.paramGroups[${i}]`, (v) => this.prepareOptions(i, v), () => this.liveParams(i))));
   }
 
-  step(grads: readonly GradInput[] | undefined): boolean {
+  /** One step; `options` (validated here, before anything changes) may restrict it to a range. */
+  step(grads: readonly GradInput[] | undefined, options?: unknown): boolean {
     if (this.disposed) this.assertLive();
+    const range = options === undefined ? null
+      : parseStepOptions(this.kind, this.family, this.plans, this.groups.map((g) => g.values), options);
     const intake = this.intake;
     // The zero-copy path with the store's own gradients neither checks nor copies anything.
     const staging = grads !== undefined || !intake.allZeroCopy;
     if (staging) intake.check(grads);
     // Tensors' `rows` are set by check() only: without it, this step has no sparse rows.
     const sparse = grads !== undefined && intake.sparse.count > 0;
+    if (sparse && range !== null) {
+      const i = this.tensors.findIndex((t) => t.rows !== null);
+      throw new TypeError(`${this.kind}.step: options.range does not apply to sparse gradients (grads[${i}] is sparse rows); step them without a range`);
+    }
     const stores = this.stores;
     for (let i = 0; i < stores.length; i++) stores[i]!.assertUsable();
     // After the stores' check: making room for sparse rows may grow the memory, which leaves
     // the views taken before it behind, but this step still reads and writes the right memory.
     if (sparse) intake.coalesce(grads);
     if (staging) intake.stage(grads);
-    if (this.policy !== "propagate" && !this.gradsFinite(sparse)) return this.nonFiniteStep(grads !== undefined, sparse);
+    if (this.policy !== "propagate" && !(range ? this.rangeFinite(range) : this.gradsFinite(sparse))) {
+      return this.nonFiniteStep(grads !== undefined, sparse, range);
+    }
     const heap = this.backend.heap;
     if (this.kernelGeneration !== heap.generation) {
       this.kernel = this.backend.bind(this.family.kernel);
       if (this.family.sparse) this.rowsKernel = this.backend.bindIndexed(this.family.sparse.kernel);
       this.kernelGeneration = heap.generation;
     }
-    const plans = this.plans;
-    for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    const pool = this.backend.pool;
+    const elements = pool === undefined || sparse || !this.threadable ? 0 : range === null ? this.elements : this.rangeElements(range);
+    // Steps too small for threads are not even timed: a clock read costs a tenth of a 1e3 step.
+    if (elements >= tuning.minElements && elements > 0) {
+      const choice = (this.threadChoice ??= new ThreadChoice());
+      const t0 = clock();
+      if (choice.wants(elements)) {
+        this.runThreaded(pool!, range, elements);
+        choice.ranThreaded(elements, clock() - t0);
+      } else {
+        this.runAlone(range, sparse);
+        choice.ranAlone(elements, clock() - t0);
+      }
+    } else this.runAlone(range, sparse);
     if (!intake.allZeroCopy) intake.giveBack(sparse);
     this.steps++;
     this.hasState = true;
@@ -244,8 +281,107 @@ export class Engine<O> {
     }
   }
 
-  /** One kernel call: over tensor `at`, or over the whole group (from `t`) when `at` is null. */
-  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, gp: number, at: TensorPlan | null): void {
+  /** Every group's kernel calls, on the calling thread. */
+  private runAlone(range: StepRange | null, sparse: boolean): void {
+    const plans = this.plans;
+    if (range === null) for (let i = 0; i < plans.length; i++) this.runGroup(plans[i]!, this.groups[i]!, sparse);
+    else for (let i = 0; i < plans.length; i++) this.runGroupRange(plans[i]!, this.groups[i]!, range);
+  }
+
+  /** Steps elements [range.start, range.end) of the group's flat elements, tensor by tensor. */
+  private runGroupRange(plan: GroupPlan, g: EngineGroup<O>, range: StepRange): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    let off = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      const a = Math.max(range.start, off), b = Math.min(range.end, off + t.length);
+      if (a < b) this.runKernel(plan, g, t, b - a, t.gPtr, t, a - off);
+      off += t.length;
+    }
+    // As after a full step: the elements this rank owns were stepped, and the rest are not its.
+    this.settleGroup(plan, g);
+  }
+
+  /** After every tensor of a group was stepped: the buffers in use now hold values. */
+  private settleGroup(plan: GroupPlan, g: EngineGroup<O>): void {
+    const ts = plan.tensors;
+    if (ts.length > 0 && (ts[0]!.fresh !== 0 || !plan.uniform)) {
+      for (const t of ts) t.fresh &= ~g.active;
+      updateUniform(plan);
+    }
+  }
+
+  /** Elements a step over `range` covers, in all groups. */
+  private rangeElements(range: StepRange): number {
+    let n = 0;
+    for (const plan of this.plans) n += Math.max(0, Math.min(range.end, groupElements(plan)) - range.start);
+    return n;
+  }
+
+  /**
+   * The step's kernel calls, cut into chunks that the caller and the workers claim. Every
+   * chunk is the kernel over a run of elements, with the same constants: as the kernels are
+   * elementwise (per row, for a per-row buffer), the bits do not depend on how the work is cut.
+   */
+  private runThreaded(pool: ThreadPool, range: StepRange | null, elements: number): void {
+    if (this.threadPool !== pool) {
+      this.threadKernel = pool.queue.recorder(pool.queue.kernelId(this.family.kernel.wasm));
+      this.threadPool = pool;
+    }
+    this.chunkLeft = elements;
+    // At most about 1,024 chunks per piece of work, however large: the job's limit is 4,095.
+    this.chunkMin = Math.max(tuning.chunkMin, Math.ceil(elements / 1024 / 16) * 16);
+    const kernel = this.kernel;
+    this.kernel = this.threadKernel as unknown as Bound<JsKernel>;
+    try {
+      const plans = this.plans;
+      for (let i = 0; i < plans.length; i++) this.chunkGroup(plans[i]!, this.groups[i]!, range, pool.threads);
+    } finally {
+      this.kernel = kernel;
+    }
+    pool.run();
+    for (let i = 0; i < this.plans.length; i++) this.settleGroup(this.plans[i]!, this.groups[i]!);
+  }
+
+  private chunkGroup(plan: GroupPlan, g: EngineGroup<O>, range: StepRange | null, threads: number): void {
+    const ts = plan.tensors;
+    if (ts.length === 0) return;
+    if (range === null && plan.span && plan.uniform) return this.chunkPiece(plan, g, ts[0]!, null, 0, plan.total, 16, threads);
+    // A chunk of a per-row buffer's tensor holds whole rows.
+    const row = this.family.slots.reduce((d, _, k) => d || rowLengthOf(this.family, g.values, k), 0);
+    let off = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      const a = range === null ? off : Math.max(range.start, off);
+      const b = range === null ? off + t.length : Math.min(range.end, off + t.length);
+      if (a < b) this.chunkPiece(plan, g, t, t, a - off, b - off, row > 0 ? row : 16, threads);
+      off += t.length;
+    }
+  }
+
+  /**
+   * Chunks of elements [from, to) of tensor `t` (of the whole group from `t` when `at` is
+   * null): large first, smaller towards the end of the step (each a share of what is left),
+   * each a multiple of `unit` elements but the piece's last.
+   */
+  private chunkPiece(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, at: TensorPlan | null, from: number, to: number,
+    unit: number, threads: number): void {
+    const max = Math.max(tuning.chunkMax, this.chunkMin);
+    while (from < to) {
+      const want = Math.min(max, Math.max(this.chunkMin, Math.ceil(this.chunkLeft / (2 * threads))));
+      const n = Math.min(Math.ceil(want / unit) * unit, to - from);
+      this.runKernel(plan, g, t, n, t.gPtr, at, from);
+      from += n;
+      this.chunkLeft -= n;
+    }
+  }
+
+  /**
+   * One kernel call: over tensor `at` from its element `from`, or over the whole group (from
+   * `t`) when `at` is null.
+   */
+  private runKernel(plan: GroupPlan, g: EngineGroup<O>, t: TensorPlan, n: number, gp: number, at: TensorPlan | null, from = 0): void {
     const c = this.call;
     const s = c.s;
     const slots = this.family.slots;
@@ -253,13 +389,14 @@ export class Engine<O> {
     let flags = g.flags;
     for (let k = 0; k < s.length; k++) {
       const on = (g.active >> k) & 1;
-      s[k] = on ? state[k]! + (at === null ? 0 : at.slotRel[k]! * 4) : 0;
+      const d = from === 0 ? 0 : rowLengthOf(this.family, g.values, k);
+      s[k] = on ? state[k]! + (at === null ? 0 : at.slotRel[k]! * 4) + (d > 0 ? from / d : from) * 4 : 0;
       if (on && (t.fresh >> k) & 1) flags |= slots[k]!.firstFlag!;
     }
     c.flags = flags;
     c.n = n;
-    c.p = t.pPtr;
-    c.g = gp;
+    c.p = t.pPtr + from * 4;
+    c.g = gp + from * 4;
     c.step = this.steps + 1 + t.stepBias;
     this.family.run(this.kernel!, g.values, c);
   }
@@ -329,15 +466,35 @@ export class Engine<O> {
     return r !== null ? k.allFinite(r.k * r.dim, r.values) !== 0 : k.allFinite(t.length, t.gPtr) !== 0;
   }
 
-  private nonFiniteStep(copied: boolean, sparse: boolean): boolean {
+  /** Are the gradients in `range` of every group finite? */
+  private rangeFinite(range: StepRange): boolean {
+    return this.rangeParts(range).every(([t, a, b]) => this.backend.kernels.allFinite(b - a, t.gPtr + a * 4) !== 0);
+  }
+
+  /** The pieces of `range` in each group: tensor, and element range within it. */
+  private rangeParts(range: StepRange): Array<[TensorPlan, number, number]> {
+    const parts: Array<[TensorPlan, number, number]> = [];
+    for (const plan of this.plans) {
+      let off = 0;
+      for (const t of plan.tensors) {
+        const a = Math.max(range.start, off), b = Math.min(range.end, off + t.length);
+        if (a < b) parts.push([t, a - off, b - off]);
+        off += t.length;
+      }
+    }
+    return parts;
+  }
+
+  private nonFiniteStep(copied: boolean, sparse: boolean, range: StepRange | null): boolean {
     if (this.policy === "skip") {
       this.skippedSteps++;
       return false;
     }
-    const bad = this.tensors.find((t) => !this.tensorFinite(t, sparse))!;
+    const part = range ? this.rangeParts(range).find(([t, a, b]) => this.backend.kernels.allFinite(b - a, t.gPtr + a * 4) === 0) : undefined;
+    const bad = part ? part[0] : this.tensors.find((t) => !this.tensorFinite(t, sparse))!;
     const r = sparse ? bad.rows : null;
     const x = r !== null ? this.backend.heap.view(r.values, r.k * r.dim) : this.backend.heap.view(bad.gPtr, bad.length);
-    let j = 0;
+    let j = part ? part[1] : 0;
     while (Number.isFinite(x[j]!)) j++;
     const zeroCopyGrads = copied && this.tensors.some((t) => t.store && !t.gradInPlace && !(sparse && t.rows));
     throw new NonFiniteGradientError(

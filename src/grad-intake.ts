@@ -138,8 +138,8 @@ export class GradIntake {
         }
         this.fail(RangeError, `grads[${i}] has length ${n}, but params[${i}] has length ${t.length}`);
       }
-      const inPlace = n === 0 || (g.byteOffset === t.gPtr && g.buffer === heap.buffer);
-      if (!inPlace && this.aliases.overlaps(g, heap.buffer)) {
+      const inPlace = n === 0 || (g.byteOffset === t.gPtr && heap.isHeapBuffer(g.buffer));
+      if (!inPlace && this.aliases.overlaps(g, heap)) {
         this.fail(TypeError, `grads[${i}] overlaps a parameter, a state buffer or another parameter's gradient slot of this optimizer`);
       }
       // A grad that passed is cached even if a later one fails: its checks still hold.

@@ -11,12 +11,21 @@
  *   fails before anything is allocated or grown.
  * - Tensors packed inside a block start on 16-byte boundaries; the gap between two tensors is
  *   zero-filled padding that kernels may update along with them and that is never exposed.
- * - Growing the buffer leaves every earlier view behind: wasm detaches the old buffer, the JS
- *   backend keeps it but stops using it. The heap then replaces its own views, bumps
- *   `generation` and tells its listeners; callers holding views re-derive them (see store.ts).
- * - A released block is quarantined: it is reused only after a growth (or a renewal, a growth
- *   by as little as the engine allows) has left behind every view of it, so a view kept past
- *   `dispose()` can never reach the next owner's data.
+ * - Non-shared memory: growing the buffer leaves every earlier view behind: wasm detaches the
+ *   old buffer, the JS backend keeps it but stops using it. The heap then replaces its own
+ *   views, bumps `generation` and tells its listeners; callers holding views re-derive them
+ *   (see store.ts). A released block is quarantined: it is reused only after a growth (or a
+ *   renewal, a growth by as little as the engine allows) has left behind every view of it, so
+ *   a view kept past `dispose()` can never reach the next owner's data.
+ * - Shared memory (wasm over a SharedArrayBuffer, for worker threads): growth detaches nothing.
+ *   Every view stays valid for the length it was made with, so listeners are not told; the heap
+ *   still replaces its own views (to span the new length) and bumps `generation`. Views of a
+ *   released block cannot be left behind either, so the block is filled with a poison pattern
+ *   and quarantined; it is reused when it would have been renewed, after checking that the
+ *   poison is intact. A block written since its release was written through a view kept past
+ *   `dispose()`: it is set aside for good (never reused) and the request that would have reused
+ *   it throws, naming the disposed owner; a retry succeeds. A write made after the block was
+ *   reused cannot be told from its new owner's and is not caught.
  * - The wasm backend is wasm32: at most 65,536 pages of 64 KiB, 4 GiB in all.
  */
 import { isDetached } from "./detached.js";
@@ -34,6 +43,8 @@ const GROWTH_FACTOR = 1.5;
 /** Where the heap's bytes live and how they grow. */
 export interface MemorySource {
   readonly buffer: ArrayBuffer;
+  /** True when `buffer` is a SharedArrayBuffer: growth then leaves no view behind. */
+  readonly shared: boolean;
   /** No block may end past this many bytes. */
   readonly maxBytes: number;
   /** What to tell a caller whose request does not fit under `maxBytes`. */
@@ -58,8 +69,9 @@ export interface MemorySource {
 export function wasmMemorySource(memory: WebAssembly.Memory, maxBytes = WASM32_MAX_BYTES - WASM_PAGE): MemorySource {
   return {
     get buffer() {
-      return memory.buffer;
+      return memory.buffer as ArrayBuffer;
     },
+    shared: typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer,
     // By default the last page stays unused, so that no block ends at 2^32, where a wasm32 end
     // pointer would wrap to 0.
     maxBytes,
@@ -99,6 +111,7 @@ export function arrayBufferSource(initialBytes: number, maxBytes = JS_MAX_BYTES)
     get buffer() {
       return buffer;
     },
+    shared: false,
     maxBytes,
     limitHint: "The JS backend's memory is one Float32Array of at most 2^32 elements.",
     growTo(bytes: number, keepBytes: number) {
@@ -127,6 +140,18 @@ export interface ReleaseOptions {
    * the block is then reusable at once instead of quarantined. Default true.
    */
   viewsEscaped?: boolean;
+  /** Names the block's owner in errors about writes after release, e.g. "ParamStore(w, b)". */
+  owner?: string;
+}
+
+/** What a released block of shared memory holds until it is reused: a NaN no kernel writes. */
+export const POISON = 0x7fa5_d15d;
+
+/** A quarantined block and who gave it back. */
+interface Quarantined {
+  readonly ptr: number;
+  readonly size: number;
+  readonly owner: string;
 }
 
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -152,7 +177,11 @@ export class Heap {
   private readonly source: MemorySource;
   private extent: Extent;
   /** Released blocks whose views may still be out; reusable after the next buffer change. */
-  private quarantine: Block[] = [];
+  private quarantine: Quarantined[] = [];
+  /** Shared memory: released blocks written after release, never reused (see the module notes). */
+  private setAside = 0;
+  /** True over shared memory (see the module notes). */
+  readonly shared: boolean;
   /** Live blocks: pointer -> size, and the pointers sorted, to find the block holding a view. */
   private readonly sizes = new Map<number, number>();
   private readonly sorted: number[] = [];
@@ -166,6 +195,7 @@ export class Heap {
   /** `base` reserves the first bytes (the null page of wasm memory). */
   constructor(source: MemorySource, private readonly base = BLOCK_ALIGN) {
     this.source = source;
+    this.shared = source.shared;
     this.extent = { free: [], top: base };
     this.buffer = source.buffer;
     this.f32 = new Float32Array(this.buffer);
@@ -192,6 +222,11 @@ export class Heap {
     return bytesIn(this.quarantine);
   }
 
+  /** Shared memory: bytes of released blocks written after release, which are never reused. */
+  get setAsideBytes(): number {
+    return this.setAside;
+  }
+
   /** Bytes set aside for later requests (see `AllocOptions.reserveBytes`). */
   get reservedBytes(): number {
     return this.reserved;
@@ -204,7 +239,12 @@ export class Heap {
 
   /** Is `a` a view of this heap's current buffer? */
   owns(a: ArrayBufferView): boolean {
-    return a.buffer === this.buffer;
+    return this.isHeapBuffer(a.buffer);
+  }
+
+  /** Is `b` this heap's memory: its current buffer, or under shared memory any earlier one? */
+  isHeapBuffer(b: ArrayBufferLike): boolean {
+    return b === this.buffer || (this.shared && this.retired.has(b as ArrayBuffer));
   }
 
   /**
@@ -214,7 +254,7 @@ export class Heap {
    */
   isStale(a: ArrayBufferView): boolean {
     const b = a.buffer;
-    if (b === this.buffer) return a.byteLength > 0 && !this.isLive(a.byteOffset, a.byteLength);
+    if (this.isHeapBuffer(b)) return a.byteLength > 0 && !this.isLive(a.byteOffset, a.byteLength);
     return this.retired.has(b as ArrayBuffer) || isDetached(b);
   }
 
@@ -256,6 +296,8 @@ export class Heap {
     }
     const grown = place(sizes, released ?? this.extent, limit);
     if (!grown) throw this.tooBig(what, sizes);
+    // Growing shared memory leaves no view of the released blocks behind: check them first.
+    if (released && this.shared) this.checkPoison(what);
     const need = grown.extent.top;
     const want = wanted(grown);
     // Geometric first; then all that is wanted; then exactly what is needed, for engines whose
@@ -318,8 +360,12 @@ export class Heap {
       this.reservations.delete(ptr);
       this.reserved -= left;
     }
-    if (options.viewsEscaped === false) this.extent = withFreed(this.extent, [{ ptr, size }]);
-    else this.quarantine.push({ ptr, size });
+    if (options.viewsEscaped === false) {
+      this.extent = withFreed(this.extent, [{ ptr, size }]);
+      return;
+    }
+    if (this.shared) new Int32Array(this.buffer, ptr, size / 4).fill(POISON);
+    this.quarantine.push({ ptr, size, owner: options.owner ?? "an object" });
   }
 
   /**
@@ -378,6 +424,7 @@ export class Heap {
 
   /** Replaces the buffer without growing it (where the engine allows), for the quarantine. */
   private renew(what: string, sizes: readonly number[]): void {
+    if (this.shared) return this.checkPoison(what);
     const old = this.buffer;
     try {
       this.replaceBuffer(() => this.source.renew(this.extent.top));
@@ -395,7 +442,31 @@ export class Heap {
     this.f32 = new Float32Array(next);
     this.i32 = new Int32Array(next);
     this.generation++;
+    if (this.shared) return;
     for (const l of this.growListeners) l();
+  }
+
+  /**
+   * Shared memory: before quarantined blocks are reused, checks that each still holds the
+   * poison it was filled with at release. A block that does not was written through a view
+   * kept past its owner's `dispose()`: it leaves the quarantine for good, and this throws,
+   * naming the owner. Nothing else changes, so the request that called this can be retried.
+   */
+  private checkPoison(what: string): void {
+    const i32 = this.i32;
+    const bad = this.quarantine.filter((q) => {
+      for (let i = q.ptr >> 2, end = (q.ptr + q.size) >> 2; i < end; i++) if (i32[i] !== POISON) return true;
+      return false;
+    });
+    if (bad.length === 0) return;
+    this.quarantine = this.quarantine.filter((q) => !bad.includes(q));
+    for (const q of bad) this.setAside += q.size;
+    const owners = [...new Set(bad.map((q) => q.owner))].join(", ");
+    throw new Error(
+      `simdopt: ${what} was refused: memory given back by ${owners} was written after dispose(), through a view kept past it. ` +
+        `That memory is set aside and never reused, so those writes reach no live data; do not use views of disposed objects. ` +
+        `Retrying succeeds.`,
+    );
   }
 
   /** Index in `sorted` of the last block starting at or before `ptr`, or -1. */

@@ -9,6 +9,7 @@ import type { LoadStateOptions, SaveStateOptions } from "./checkpoint-sections.j
 import { checkOption, type NonFinitePolicy } from "./options.js";
 import type { SparseRows } from "./sparse-intake.js";
 import type { StateDict } from "./state-dict.js";
+import type { StepOptions } from "./step-range.js";
 import { loadStateDictInto, loadStateInto, saveStateOf, stateDictOf } from "./state-io.js";
 
 export { NonFiniteGradientError } from "./engine.js";
@@ -73,10 +74,26 @@ export abstract class Optimizer<O> {
    * its param's length or, for the optimizers that take them (Adagrad), sparse rows
    * `{ indices, values, dim }` (see {@link SparseRows}); omit them when every param is a
    * ParamStore view (the gradients are then read from the store). Returns false when
-   * `nonFinite: "skip"` skipped the step. Throws, changing nothing, on bad input.
+   * `nonFinite: "skip"` skipped the step. `options.range` steps only part of each param
+   * group (see {@link StepOptions}); `step({ range })` reads the gradients from the store.
+   * Throws, changing nothing, on bad input.
+   *
+   * @example
+   * ```ts
+   * const store = new ParamStore({ w: 1000 });
+   * const opt = new Adam(store);
+   * store.grad("w").fill(0.1);          // this rank's slice of the reduced gradients
+   * opt.step({ range: [0, 500] });      // rank 0 steps elements 0..499 (another rank: [500, 1000])
+   * ```
    */
-  step(grads?: readonly GradInput[]): boolean {
-    return this.#e.step(grads);
+  step(grads?: readonly GradInput[], options?: StepOptions): boolean;
+  step(options: StepOptions): boolean;
+  step(grads?: readonly GradInput[] | StepOptions, options?: StepOptions): boolean {
+    // Options are a plain object; anything else goes to the gradient checks, which name it.
+    if (typeof grads === "object" && grads !== null && !Array.isArray(grads) && !ArrayBuffer.isView(grads)) {
+      return this.#e.step(undefined, grads);
+    }
+    return this.#e.step(grads as readonly GradInput[] | undefined, options);
   }
 
   /** What to do when a gradient holds NaN or ±Inf: see {@link CommonOptions.nonFinite}. */

@@ -4,6 +4,7 @@
 import type { Backend, BackendName } from "./backend.js";
 import { createJsBackend } from "./js/backend.js";
 import { show } from "./options.js";
+import { parseThreads, threadsState, type ThreadsOption } from "./threads/config.js";
 import {
   createWasmBackend,
   createWasmBackendSync,
@@ -27,6 +28,15 @@ export interface InitOptions {
    * once the wasm backend exists, later calls reuse it and do not load `wasm` again.
    */
   wasm?: WasmSource;
+  /**
+   * Threads for steps: the caller plus `threads − 1` worker threads over the wasm backend's
+   * shared memory, or `"auto"` for one per core available. Needs the wasm backend over shared
+   * memory (see `threadsReason()` for why there are fewer). Large steps (at least 65,536
+   * elements) are cut into chunks that every thread claims; every thread count gives the same
+   * bits. Default: unchanged since the last call, and 1 (no workers) at first. `init` resolves
+   * once the workers have started; `initSync` takes only 1.
+   */
+  threads?: ThreadsOption;
 }
 
 /** Where an entry point finds its own copy of the kernels. */
@@ -72,6 +82,10 @@ class Runtime {
 
   get fallbackReason(): string | undefined {
     return this.reason;
+  }
+
+  get wasmBackend(): Backend | undefined {
+    return this.wasm;
   }
 
   get backends(): Backend[] {
@@ -127,7 +141,13 @@ class Runtime {
       throw new TypeError(`${fn}: options must be an object, got ${show(options)}`);
     }
     for (const key of Object.keys(options)) {
-      if (key !== "backend" && key !== "wasm") throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)}`);
+      if (key !== "backend" && key !== "wasm" && key !== "threads") throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)}`);
+    }
+    if (options.threads !== undefined) {
+      const t = parseThreads(options.threads, fn);
+      if (fn === "initSync" && t !== 1) {
+        throw new TypeError(`initSync: threads must be 1 (starting workers takes a promise: use await init({ threads: ${show(t)} }))`);
+      }
     }
     const kind = options.backend ?? "auto";
     if (kind !== "auto" && kind !== "wasm" && kind !== "js") {
@@ -211,12 +231,16 @@ export function fallbackReasonOf(): string | undefined {
   return runtime.fallbackReason;
 }
 
-export function initWith(options: InitOptions, bundled: BundledKernels): Promise<BackendName> {
-  return runtime.init(options, bundled);
+export async function initWith(options: InitOptions, bundled: BundledKernels): Promise<BackendName> {
+  const name = await runtime.init(options, bundled);
+  if (options.threads !== undefined) await threadsState.configure(options.threads, runtime.backend, runtime.wasmBackend);
+  return name;
 }
 
 export function initSyncWith(options: InitOptions, bundled: BundledKernels): BackendName {
-  return runtime.initSync(options, bundled);
+  const name = runtime.initSync(options, bundled);
+  if (options.threads === 1) void threadsState.configure(1, runtime.backend, runtime.wasmBackend);
+  return name;
 }
 
 /** Every backend created so far (an optimizer follows its params' store to its backend). */

@@ -4,7 +4,9 @@ import { currentBackend } from "./runtime.js";
 import { show } from "./options.js";
 
 /**
- * Thrown when views handed out before the memory grew (or was renewed) are used with an optimizer.
+ * Thrown when views handed out before the memory grew (or was renewed) are used with an
+ * optimizer. Only over non-shared memory (the JS backend; wasm where SharedArrayBuffer is
+ * missing): shared memory never detaches a view (README, "Memory rules").
  *
  * @example
  * ```ts
@@ -91,8 +93,9 @@ export const alignElements = (n: number) => Math.ceil(n / TENSOR_ALIGN_ELEMENTS)
  * mirror the parameters' layout. An optimizer over a whole store updates it in one kernel
  * call per param group.
  *
- * Views: `param(name)` and `grad(name)` return Float32Arrays over that memory. Creating more
- * stores or optimizers can grow the memory (or renew it, to reuse memory disposed objects
+ * Views: `param(name)` and `grad(name)` return Float32Arrays over that memory. On shared
+ * memory (wasm where SharedArrayBuffer exists) they stay valid until `dispose()`. Otherwise,
+ * creating more stores or optimizers can grow the memory (or renew it, to reuse memory disposed objects
  * gave back), which leaves earlier views behind; re-read views with `param`/`grad` (or all at
  * once with `params()`/`grads()`) after creating anything. Until every view taken before
  * that has been re-read, `step()` of an optimizer over this store throws a StaleViewError
@@ -231,8 +234,9 @@ export class ParamStore<L extends StoreLayout = any> {
       else reg?.delete(t.paramPtr);
     }
     this.unlisten();
-    heap.release(this.paramBlock);
-    heap.release(this.gradBlock);
+    const owner = `a disposed ParamStore (${this.names.join(", ") || "no tensors"})`;
+    heap.release(this.paramBlock, { owner });
+    heap.release(this.gradBlock, { owner });
     this.views.clear();
   }
 

@@ -12,6 +12,11 @@ import { clipGradNorm, gradNorm, init, ParamStore, RMSprop, StaleViewError } fro
 import { currentBackend } from "../src/runtime.js";
 import { decodeF32, expectBits, firstBitDiff } from "./helpers/fixtures.js";
 import { rngOf } from "./helpers/random.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 const CLIP_DIR = join(import.meta.dirname, "fixtures", "torch-round2", "clip");
 const BACKENDS: readonly BackendName[] = ["wasm", "js"];

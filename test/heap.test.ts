@@ -16,6 +16,7 @@ function capped(inner: MemorySource, capBytes: number): MemorySource {
     get buffer() {
       return inner.buffer;
     },
+    shared: inner.shared,
     maxBytes: inner.maxBytes,
     limitHint: inner.limitHint,
     growTo(bytes, keep) {
@@ -249,7 +250,8 @@ describe("isDetached", () => {
 
 describe("heap over the kernels' own wasm memory", () => {
   it("refuses a second optimizer's state past the limit, and the kernels touch only their own blocks", () => {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_BASE64) as Uint8Array<ArrayBuffer>), {});
+    const env = { memory: new WebAssembly.Memory({ initial: 1, maximum: 65536 }) };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(KERNELS_BASE64) as Uint8Array<ArrayBuffer>), { env });
     const { memory, rmsprop } = instance.exports as { memory: WebAssembly.Memory; rmsprop: (...a: number[]) => void };
     const heap = new Heap(wasmMemorySource(memory, LIMIT));
     const n = 30_000; // 120,000 bytes per tensor

@@ -5,6 +5,11 @@ import {
   Adagrad, init, NonFiniteGradientError, ParamStore, RMSprop, StaleViewError,
 } from "../src/index.js";
 import { engineOf } from "../src/optimizer.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 

@@ -20,6 +20,11 @@ import {
   decodeF32, expectBits, loadSparseFixture, SPARSE_FIXTURE_DIR, sparseFixtureIndex, type SparseFixture,
 } from "./helpers/fixtures.js";
 import { rngOf as rng, randomValues } from "./helpers/random.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 const f = Math.fround;
 const BACKENDS = ["wasm", "js"] as const;

@@ -6,6 +6,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { Adagrad, init, ParamStore, RMSprop, type StateDict } from "../src/index.js";
 import { engineOf } from "../src/optimizer.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 type Kind = "RMSprop" | "Adagrad";
 type Opt = RMSprop | Adagrad;

@@ -4,6 +4,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { init, ParamStore, RMSprop, StaleViewError, type Optimizer } from "../src/index.js";
 import { currentBackend } from "../src/runtime.js";
 import { forceGrowth, scribble } from "./helpers/memory.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 const BACKENDS = ["wasm", "js"] as const;
 

@@ -1,6 +1,6 @@
 // Compile-time checks (run by `tsc -p .` in `npm test`): each @ts-expect-error line must be an
 // error, or the build fails. Nothing here runs.
-import { Adagrad, ParamStore, RMSprop, type Optimizer } from "../src/index.js";
+import { Adagrad, init, ParamStore, RMSprop, shutdown, threads, threadsReason, type Optimizer } from "../src/index.js";
 
 export function typeChecks(w: Float32Array): void {
   // @ts-expect-error a misspelled option in a param group
@@ -30,4 +30,22 @@ export function typeChecks(w: Float32Array): void {
   // @ts-expect-error also for gradients
   store.grads(["b2"]);
   new RMSprop(store, { momentum: 0.9 });
+}
+
+// step(): grads, options, or both; `range` is a pair of numbers. init's threads: a count or "auto".
+export async function stepAndThreads(opt: RMSprop, g: Float32Array): Promise<void> {
+  opt.step({ range: [0, 10] });
+  opt.step([g], { range: [0, 10] });
+  // @ts-expect-error a range is a pair
+  opt.step({ range: [0] });
+  // @ts-expect-error an unknown step option
+  opt.step({ rnage: [0, 10] });
+  await init({ threads: "auto" });
+  await init({ threads: 2 });
+  // @ts-expect-error threads is a count or "auto"
+  await init({ threads: "all" });
+  const n: number = threads();
+  const why: string | undefined = threadsReason();
+  await shutdown();
+  void n, why;
 }

@@ -81,6 +81,6 @@ describe("init", () => {
   it("rejects bad options with the option named", async () => {
     const { init } = await import("../src/index.js");
     await expect(init({ backend: "gpu" as "js" })).rejects.toThrow(/backend must be "auto", "wasm" or "js", got "gpu"/);
-    await expect(init({ threads: 4 } as object)).rejects.toThrow(/unknown option "threads"/);
+    await expect(init({ workers: 4 } as object)).rejects.toThrow(/unknown option "workers"/);
   });
 });

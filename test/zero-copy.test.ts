@@ -5,6 +5,11 @@ import { Adagrad, init, ParamStore, RMSprop, StaleViewError, type Optimizer } fr
 import type { Backend } from "../src/backend.js";
 import { engineOf } from "../src/optimizer.js";
 import { forceGrowth } from "./helpers/memory.js";
+import { setMemoryMode } from "../src/wasm/memory.js";
+
+// Some tests here check the rules of non-shared memory (growth detaches views: StaleViewError);
+// test/shared-memory.test.ts checks those of shared memory, the default where it exists.
+setMemoryMode("unshared");
 
 const BACKENDS = ["wasm", "js"] as const;
 

@@ -1,5 +1,7 @@
 import { STAGING_BYTES, type Backend, type Kernels } from "../backend.js";
 import { BLOCK_ALIGN, Heap, wasmMemorySource } from "../heap.js";
+import { createKernelMemory, type KernelMemory } from "./memory.js";
+import { withSharedFlag } from "./module-bytes.js";
 
 /** What a host can hand to `init` for the kernels: a compiled module, its bytes, or a URL. */
 export type WasmSource =
@@ -42,9 +44,9 @@ export class KernelSourceError extends TypeError {
   override name = "KernelSourceError";
 }
 
-function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
-  const exports = instance.exports as unknown as Kernels & { memory: WebAssembly.Memory; abiVersion?: () => number } & Record<string, unknown>;
-  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.rmsprop !== "function") {
+function backendFrom(instance: WebAssembly.Instance, what: string, km: KernelMemory, module: WebAssembly.Module): Backend {
+  const exports = instance.exports as unknown as Kernels & { abiVersion?: () => number } & Record<string, unknown>;
+  if (typeof exports.rmsprop !== "function") {
     throw new KernelSourceError(`${what} is not simdopt's kernel module`);
   }
   const abi = typeof exports.abiVersion === "function" ? exports.abiVersion() : 0;
@@ -59,13 +61,11 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
   // The kernels are the module's exports, called directly: no wrapper on the hot path.
   const kernels: Kernels = { allFinite: exports.allFinite,
     l2Norm: exports.l2Norm, l2NormLanes: exports.l2NormLanes, maxAbs: exports.maxAbs, scale: exports.scale };
-  // The staging block brings its own memory, so the heap has at least the room it had without
-  // it, and memory first grows no sooner than it used to. It sits below the heap's base, after
-  // the null block, where the heap never allocates: fresh memory is zero already, so nothing
-  // is filled at init (allocating it from the heap zero-filled 32 KiB on every cold start).
-  exports.memory.grow(Math.ceil(STAGING_BYTES / 65536));
+  // The staging block sits below the heap's base, after the null block, in the pages the
+  // memory starts with (wasm/memory.ts), where the heap never allocates: fresh memory is zero
+  // already, so nothing is filled at init.
   const staging = BLOCK_ALIGN;
-  const heap = new Heap(wasmMemorySource(exports.memory), Math.ceil((staging + STAGING_BYTES) / BLOCK_ALIGN) * BLOCK_ALIGN);
+  const heap = new Heap(wasmMemorySource(km.memory), Math.ceil((staging + STAGING_BYTES) / BLOCK_ALIGN) * BLOCK_ALIGN);
   return {
     name: "wasm",
     heap,
@@ -73,7 +73,26 @@ function backendFrom(instance: WebAssembly.Instance, what: string): Backend {
     staging,
     bind: (k) => exportOf(k.wasm),
     bindIndexed: (k) => exportOf(k.wasm),
+    wasm: { module, instance, memory: km.memory, shared: km.shared, unsharedReason: km.unsharedReason },
   };
+}
+
+/** The imports of one kernel instance: the memory, and nothing else. */
+export const kernelImports = (memory: WebAssembly.Memory): WebAssembly.Imports => ({ env: { memory } });
+
+/**
+ * A compiled module given as such declares its memory shared or not, which cannot be patched:
+ * when instantiating it over `km` fails to link, it is tried over a memory of the other kind.
+ */
+function instantiateSync(module: WebAssembly.Module, km: KernelMemory): { instance: WebAssembly.Instance; km: KernelMemory } {
+  try {
+    return { instance: new WebAssembly.Instance(module, kernelImports(km.memory)), km };
+  } catch (e) {
+    if (!(e instanceof WebAssembly.LinkError) || !km.shared) throw e;
+    const other = createKernelMemory("unshared");
+    const reason = "the kernels were given as a compiled WebAssembly.Module whose memory is not shared";
+    return { instance: new WebAssembly.Instance(module, kernelImports(other.memory)), km: { ...other, unsharedReason: reason } };
+  }
 }
 
 const isBytes = (s: unknown): s is ArrayBuffer | ArrayBufferView => s instanceof ArrayBuffer || ArrayBuffer.isView(s);
@@ -83,15 +102,22 @@ export function isAtHand(source: WasmSource): source is WebAssembly.Module | Arr
   return source instanceof WebAssembly.Module || isBytes(source);
 }
 
-async function compile(source: WasmSource, what: string): Promise<WebAssembly.Module> {
+/** The bytes of a source as a Uint8Array over the same memory. */
+const u8 = (s: ArrayBuffer | ArrayBufferView) =>
+  s instanceof ArrayBuffer ? new Uint8Array(s) : new Uint8Array(s.buffer, s.byteOffset, s.byteLength);
+
+/** Bytes whose memory import matches `km` (see module-bytes.ts). */
+const fitted = (s: ArrayBuffer | ArrayBufferView, km: KernelMemory) => withSharedFlag(u8(s), km.shared) as Uint8Array<ArrayBuffer>;
+
+async function compile(source: WasmSource, what: string, km: KernelMemory): Promise<WebAssembly.Module> {
   const s = await source;
   if (s instanceof WebAssembly.Module) return s;
-  if (isBytes(s)) return WebAssembly.compile(s as BufferSource);
-  if (typeof s === "string" || s instanceof URL) return compile(fetch(s), what);
+  if (isBytes(s)) return WebAssembly.compile(fitted(s, km));
+  if (typeof s === "string" || s instanceof URL) return compile(fetch(s), what, km);
   // Checked last: in Node, the first touch of the global `Response` loads fetch (about 15 ms).
   if (typeof Response === "function" && s instanceof Response) {
     if (!s.ok) throw new Error(`fetching ${what} failed: HTTP ${s.status}`);
-    return WebAssembly.compile(await s.arrayBuffer());
+    return WebAssembly.compile(fitted(await s.arrayBuffer(), km));
   }
   throw new KernelSourceError(`${what} must be a WebAssembly.Module, its bytes, a URL or a Response`);
 }
@@ -102,8 +128,17 @@ async function compile(source: WasmSource, what: string): Promise<WebAssembly.Mo
  * synchronously. `what` names the source in errors.
  */
 export async function createWasmBackend(source: WasmSource, what = "the `wasm` module"): Promise<Backend> {
-  const module = await compile(source, what);
-  return backendFrom(await WebAssembly.instantiate(module, {}), what);
+  const km = createKernelMemory();
+  const module = await compile(source, what, km);
+  let instance: WebAssembly.Instance;
+  let used = km;
+  try {
+    instance = await WebAssembly.instantiate(module, kernelImports(km.memory));
+  } catch (e) {
+    if (!(e instanceof WebAssembly.LinkError) || !km.shared) throw e;
+    ({ instance, km: used } = instantiateSync(module, km));
+  }
+  return backendFrom(instance, what, used, module);
 }
 
 /**
@@ -115,8 +150,10 @@ export function createWasmBackendSync(source: WasmSource, what = "the `wasm` mod
   if (!isAtHand(source)) {
     throw new KernelSourceError(`${what} must be a WebAssembly.Module or its bytes to load synchronously; use await init() for a URL or a promise`);
   }
-  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source as BufferSource);
-  return backendFrom(new WebAssembly.Instance(module, {}), what);
+  const km = createKernelMemory();
+  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(fitted(source as ArrayBuffer | ArrayBufferView, km));
+  const made = instantiateSync(module, km);
+  return backendFrom(made.instance, what, made.km, module);
 }
 
 type Base64Decoder = (b64: string) => Uint8Array;

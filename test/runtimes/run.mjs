@@ -1,6 +1,7 @@
 // `npm run test:runtimes`: builds and packs simdopt, installs the tarball into a throwaway
 // consumer project, and runs the same check (test/runtimes/consumer/check.mjs) in every runtime
-// we support: Node (ESM, CJS), a TypeScript consumer, Bun, Deno, workerd and headless Chromium.
+// we support: Node (ESM, CJS), a TypeScript consumer, Bun, Deno, workerd and headless Chromium
+// (pages with and without cross-origin isolation, and a dedicated worker), each with a thread check.
 // Prints one PASS/FAIL line per runtime, then "N passed, M failed"; exits 1 on any failure.
 // Flags: --no-build (reuse dist/), --keep (leave the temp dir for inspection).
 import { execFile } from "node:child_process";
@@ -40,6 +41,22 @@ function resultOf(output) {
   const line = output.split("\n").find((l) => l.includes("SIMDOPT_RESULT "));
   if (!line) throw new Error(`no result line in the output:\n${output}`);
   return JSON.parse(line.slice(line.indexOf("SIMDOPT_RESULT ") + "SIMDOPT_RESULT ".length));
+}
+
+/**
+ * Checks the thread part of a result: `want` is 2 (two threads, the bits of one) or a RegExp
+ * the reason for one thread must match.
+ */
+function threadVerdict(t, want) {
+  if (!t) throw new Error("no thread check in the result");
+  if (t.error) throw new Error(`thread check: ${t.error}`);
+  if (t.sameBits !== true) throw new Error(`threads: ${t.count} threads gave other bits than one`);
+  if (want === 2 || (want === BUN_THREADS && t.count === 2)) {
+    if (t.count !== 2) throw new Error(`threads: ${t.count}, want 2 (${t.reason})`);
+    return "2 threads, same bits";
+  }
+  if (t.count !== 1 || !want.test(t.reason ?? "")) throw new Error(`threads: ${t.count} (${t.reason}), want 1 with a reason matching ${want}`);
+  return `1 thread because ${t.reason}`;
 }
 
 /** Checks a runtime's result: the expected backend, every fixture step bit-exact, a reason for js. */
@@ -144,11 +161,20 @@ async function chromium(dir, tmp) {
   const www = join(dir, "www");
   mkdirSync(www);
   await bundle(dir, "./page.mjs", join(www, "page.js"), []);
+  await bundle(dir, "./dedicated-worker.mjs", join(www, "dedicated-worker.js"), []);
+  await bundle(dir, "./dedicated-page.mjs", join(www, "dedicated-page.js"), []);
   cpSync(join(dir, "index.html"), join(www, "index.html"));
+  cpSync(join(dir, "dedicated.html"), join(www, "dedicated.html"));
   cpSync(join(dir, "node_modules", "simdopt", "dist", "simdopt.wasm"), join(www, "simdopt.wasm"));
   // The same page; the second is served with a Content-Security-Policy that lacks 'wasm-unsafe-eval'.
+  const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
   const server = await serveStatic(www, {
     "/csp/": { path: "/index.html", headers: { "content-security-policy": "default-src 'self'; script-src 'self'" } },
+    "/coi/": { path: "/index.html", headers: isolation },
+    "/coi/page.js": { path: "/page.js", headers: isolation },
+    "/coi/dedicated.html": { path: "/dedicated.html", headers: isolation },
+    "/coi/dedicated-page.js": { path: "/dedicated-page.js", headers: isolation },
+    "/coi/dedicated-worker.js": { path: "/dedicated-worker.js", headers: isolation },
   });
   const { chromium: launcher } = await import("playwright-core");
   const context = await launcher.launchPersistentContext(join(tmp, "chromium-profile"), {
@@ -179,6 +205,8 @@ async function chromium(dir, tmp) {
     page: () => open("/"),
     urlPage: () => open("/?wasm=url"),
     cspPage: () => open("/csp/"),
+    isolatedPage: () => open("/coi/"),
+    isolatedWorker: () => open("/coi/dedicated.html"),
     close: async () => {
       await context.close();
       await server.close();
@@ -189,13 +217,18 @@ async function chromium(dir, tmp) {
 // ---- main --------------------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), "simdopt-runtimes-"));
+/** Workers (workerd) cannot start threads: no Worker, or memory that is not shared. */
+const WORKERD_ONE = /no Worker|not shared|SharedArrayBuffer/;
+/** Bun: two threads, or one with the reason the self-test gives. */
+const BUN_THREADS = /self-test failed/;
 let passed = 0;
 let failed = 0;
-async function check(name, expected, fn) {
+async function check(name, expected, fn, threads) {
   const t0 = Date.now();
   try {
     const r = await fn();
-    console.log(`PASS ${name} (${r.runtime}): ${verdict(r, expected)} in ${Date.now() - t0} ms`);
+    const line = verdict(r, expected);
+    console.log(`PASS ${name} (${r.runtime}): ${line}; ${threadVerdict(r.threads, threads)} in ${Date.now() - t0} ms`);
     passed++;
   } catch (e) {
     console.log(`FAIL ${name}: ${String(e.message).trim().split("\n").slice(0, 20).join("\n     ")}`);
@@ -207,8 +240,9 @@ try {
   const { dir, tarball, size } = await prepare(tmp);
   console.log(`packed ${tarball} (${size} bytes), installed into ${dir}`);
   const node = ["--no-warnings"];
-  await check("node-esm", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.mjs"], { cwd: dir })));
-  await check("node-cjs", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.cjs"], { cwd: dir })));
+  const JS_ONE = /JS backend runs on one thread/;
+  await check("node-esm", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.mjs"], { cwd: dir })), 2);
+  await check("node-cjs", "wasm", async () => resultOf(await sh(process.execPath, [...node, "main.cjs"], { cwd: dir })), 2);
   // A CommonJS app bundled into one file for Node (as for a serverless function): no
   // simdopt.wasm beside the bundle, so init() loads the base64 copy the bundler took along.
   await check("node-cjs bundled by esbuild", "wasm", async () => {
@@ -216,10 +250,10 @@ try {
     const outfile = join(dir, "bundled-cjs", "main.cjs");
     await esbuild.build({ absWorkingDir: dir, entryPoints: ["./main.cjs"], outfile, bundle: true, format: "cjs", platform: "node", logLevel: "error" });
     return resultOf(await sh(process.execPath, [...node, outfile], { cwd: dir }));
-  });
+  }, 2);
   // V8 without a JIT has no WebAssembly at all: the engine-level fallback.
   await check("node --jitless (no WebAssembly)", "js", async () =>
-    resultOf(await sh(process.execPath, [...node, "--jitless", "main.mjs"], { cwd: dir })),
+    resultOf(await sh(process.execPath, [...node, "--jitless", "main.mjs"], { cwd: dir })), JS_ONE,
   );
   await check("typescript", "wasm", async () => {
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
@@ -230,10 +264,11 @@ try {
     const r = resultOf(await sh(process.execPath, [...node, "consumer.js"], { cwd: dir }));
     const v = (await sh(process.execPath, [tsc, "--version"])).trim();
     return { ...r, runtime: `TypeScript ${v.replace("Version ", "")} on Node ${process.version}`, entry: "types: dist/index.d.ts, dist/index.d.cts" };
-  });
+  }, 2);
   await check("bun", "wasm", async () =>
     resultOf(await sh(join(BIN, "bun"), ["main.mjs"], { cwd: dir, env: { BUN_INSTALL_CACHE_DIR: join(tmp, "bun-cache") } })),
-  );
+  // Bun: two threads, or one where the self-test at init finds wasm writes that do not cross.
+  BUN_THREADS);
   await check("deno", "wasm", async () =>
     resultOf(
       await sh(join(BIN, "deno"), ["run", "--allow-read", "--allow-env", "main.mjs"], {
@@ -241,20 +276,20 @@ try {
         env: { DENO_DIR: join(tmp, "deno-dir"), DENO_NO_UPDATE_CHECK: "1" },
       }),
     ),
-  );
+  2);
   const workerdVersion = (await sh(join(BIN, "workerd"), ["--version"]).catch((e) => e.message)).trim();
   await check("workerd + .wasm module", "wasm", async () => ({
     ...(await workerd(dir, "workerd-module", "./worker.mjs", ["workerd", "worker", "browser"])),
     runtime: workerdVersion,
-  }));
+  }), WORKERD_ONE);
   await check("workerd without the module", "js", async () => ({
     ...(await workerd(dir, "workerd-bytes", "./worker.mjs", ["worker", "browser"])),
     runtime: workerdVersion,
-  }));
+  }), JS_ONE);
   await check("workerd, init({ wasm: module }) by hand", "wasm", async () => ({
     ...(await workerd(dir, "workerd-explicit", "./worker-explicit.mjs", ["worker", "browser"])),
     runtime: workerdVersion,
-  }));
+  }), WORKERD_ONE);
   let browser;
   try {
     browser = await chromium(dir, tmp);
@@ -265,9 +300,11 @@ try {
     if (browser.error) throw browser.error;
     return browser[method]();
   };
-  await check("chromium page", "wasm", inBrowser("page"));
-  await check("chromium page, init({ wasm: URL })", "wasm", inBrowser("urlPage"));
-  await check("chromium page, CSP without wasm-unsafe-eval", "js", inBrowser("cspPage"));
+  await check("chromium page", "wasm", inBrowser("page"), /not cross-origin isolated/);
+  await check("chromium page, init({ wasm: URL })", "wasm", inBrowser("urlPage"), /not cross-origin isolated/);
+  await check("chromium page, CSP without wasm-unsafe-eval", "js", inBrowser("cspPage"), JS_ONE);
+  await check("chromium page, cross-origin isolated (COOP + COEP)", "wasm", inBrowser("isolatedPage"), 2);
+  await check("chromium dedicated Worker, cross-origin isolated", "wasm", inBrowser("isolatedWorker"), 2);
   await browser.close?.();
 } catch (e) {
   console.log(`FAIL setup: ${e.message}`);

@@ -50,9 +50,47 @@ function replay(simdopt, fx) {
   return fx.steps.length;
 }
 
+/** RMSprop with momentum over 200,000 elements for 12 steps, from fixed data: the params after. */
+function trainBig(simdopt) {
+  const n = 200_000;
+  let seed = 12345;
+  const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const w = Float32Array.from({ length: n }, next);
+  const g = new Float32Array(n);
+  const opt = new simdopt.RMSprop([w], { lr: 0.01, momentum: 0.9, centered: true });
+  for (let s = 0; s < 12; s++) {
+    for (let i = 0; i < n; i++) g[i] = next();
+    opt.step([g]);
+  }
+  opt.dispose();
+  return w;
+}
+
+/**
+ * Threads: how many `init({ threads: 2 })` gives here and why fewer, and whether the params
+ * after big steps have the bits of one thread. The workers are left running.
+ */
+async function threadCheck(simdopt, initOptions) {
+  const t = { count: null, reason: null, sameBits: null, error: null };
+  try {
+    await simdopt.init({ ...initOptions, threads: 1 });
+    const one = trainBig(simdopt);
+    await simdopt.init({ ...initOptions, threads: 2 });
+    t.count = simdopt.threads();
+    t.reason = simdopt.threadsReason() ?? null;
+    const two = trainBig(simdopt);
+    const a = new Uint32Array(one.buffer), b = new Uint32Array(two.buffer);
+    t.sameBits = a.every((x, i) => x === b[i]);
+    // No shutdown(): the workers must not keep Node, Deno or Bun alive (the runner's deadline).
+  } catch (e) {
+    t.error = String(e && e.stack ? e.stack : e);
+  }
+  return t;
+}
+
 /** Runs the check; resolves to a plain object the runner validates (never throws). */
 export async function run(simdopt, runtime, initOptions = {}) {
-  const out = { runtime, backend: null, fallbackReason: null, wasmError: null, steps: 0, fixtures: [], error: null };
+  const out = { runtime, backend: null, fallbackReason: null, wasmError: null, steps: 0, fixtures: [], error: null, threads: null };
   try {
     out.backend = await simdopt.init({ ...initOptions, backend: "auto" });
     out.fallbackReason = simdopt.fallbackReason() ?? null;
@@ -68,6 +106,7 @@ export async function run(simdopt, runtime, initOptions = {}) {
       out.steps += replay(simdopt, fx);
       out.fixtures.push(fx.id);
     }
+    out.threads = await threadCheck(simdopt, out.backend === "js" ? { ...initOptions, backend: "js" } : initOptions);
   } catch (e) {
     out.error = String(e && e.stack ? e.stack : e);
   }
