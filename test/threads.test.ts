@@ -60,6 +60,20 @@ function train(name: string, options: Record<string, unknown>, lengths: number[]
 
 describe("threads: the same bits for any thread count", () => {
   it("every family, random options, both memory paths, ranges: 1 to 4 threads agree bit for bit", async () => {
+    await everyFamilyAgrees();
+  });
+
+  it("the same with steps cut into equal parts, one per thread", async () => {
+    // Steps of up to threads × chunkMax elements are cut into one part per thread.
+    Object.assign(tuning, { chunkMax: 1 << 20 });
+    try {
+      await everyFamilyAgrees();
+    } finally {
+      Object.assign(tuning, { chunkMax: 64 });
+    }
+  });
+
+  async function everyFamilyAgrees() {
     type Case = { name: string; options: Record<string, unknown>; lengths: number[]; zeroCopy: boolean; seed: number; range?: [number, number] };
     const cases: Case[] = [];
     for (const family of FAMILIES) {
@@ -90,7 +104,7 @@ describe("threads: the same bits for any thread count", () => {
       }
     });
     expect(worked).toBeGreaterThan(0);
-  });
+  }
 
   it("rowwise Adagrad: chunks hold whole rows", async () => {
     const results: Array<ReturnType<typeof train>> = [];
