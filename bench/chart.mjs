@@ -24,12 +24,20 @@ const STYLE = {
   "c-native": ["#7f7f7f", [2, 2], "triangle-down", 1.5],
 };
 const isC = (id) => id.startsWith("c-");
+// The threads rows (bench/threads.mjs) of the kernels they cover: two threads' time, quiet.
+const TWO_THREADS = { id: "wasm-2-threads", label: "simdopt wasm, zero-copy, 2 threads" };
+STYLE[TWO_THREADS.id] = ["#e377c2", [], "circle", 2.5];
 
-/** The Vega-Lite spec of a bench run ({ meta, results }). */
-export function chartSpec({ meta, results }) {
-  const shown = IMPLEMENTATIONS.filter((i) => results.some((r) => r.impl === i.id && r.available));
+/** The Vega-Lite spec of a bench run ({ meta, results, threads? }). */
+export function chartSpec({ meta, results, threads }) {
   const kernels = meta.kernels.filter((k) => results.some((r) => r.kernel === k && r.available));
-  const values = results.filter((r) => r.available).map((r) => ({
+  const twoThreads = (threads?.rows ?? []).filter((r) => !r.hog && kernels.includes(r.kernel) && meta.sizes.includes(r.n)).map((r) => {
+    const ns = (r.twoMs * 1e6) / r.n;
+    return { kernel: KERNELS[r.kernel].label, n: r.n, impl: TWO_THREADS.label, c: false, marker: "circle", width: 2.5, ns, lo: ns, hi: ns, noisy: false };
+  });
+  const shown = IMPLEMENTATIONS.filter((i) => results.some((r) => r.impl === i.id && r.available));
+  if (twoThreads.length > 0) shown.splice(shown.findIndex((i) => i.id === "wasm") + 1, 0, TWO_THREADS);
+  const values = twoThreads.concat(results.filter((r) => r.available).map((r) => ({
     kernel: KERNELS[r.kernel].label,
     n: r.n,
     impl: r.label,
@@ -40,7 +48,7 @@ export function chartSpec({ meta, results }) {
     lo: r.spread[0],
     hi: r.spread[1],
     noisy: r.noisy,
-  }));
+  })));
   const channel = (i) => ({ field: "impl", type: "nominal", title: null, scale: { domain: shown.map((s) => s.label), range: shown.map((s) => STYLE[s.id][i]) } });
   const date = meta.date.slice(0, 10);
   // Decades that hold every point and error bar: gridlines and labels at powers of ten only.
@@ -70,6 +78,7 @@ export function chartSpec({ meta, results }) {
         `${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${date}${meta.quick ? " (quick run)" : ""}`,
         "median over rounds; error bars hold the median with 90% confidence; log axes",
         ...tfCpu,
+        ...(twoThreads.length > 0 ? ["2 threads: init({ threads: 2 }), RMSprop, Adagrad and Adam only, medians without error bars"] : []),
       ],
       anchor: "start",
     },

@@ -279,7 +279,7 @@ console.log(`\nload average (1 min) during the run: ${meta.load.during.min.toFix
 
 const chartPath = args.chart ?? new URL("./results/chart.svg", import.meta.url).pathname;
 mkdirSync(dirname(chartPath), { recursive: true });
-writeFileSync(chartPath, await chart({ meta, results }));
+writeFileSync(chartPath, await chart({ meta, results, threads: threadResults }));
 console.log(`chart: ${chartPath}`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });

@@ -11,7 +11,7 @@ if (!input) {
   console.error("usage: node bench/summary.mjs RESULTS.json");
   process.exit(2);
 }
-const { meta, results, checklist, toolkit } = JSON.parse(readFileSync(input, "utf8"));
+const { meta, results, checklist, toolkit, threads } = JSON.parse(readFileSync(input, "utf8"));
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(3));
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 const get = (kernel, n, impl) => results.find((r) => r.kernel === kernel && r.n === n && r.impl === impl);
@@ -65,6 +65,19 @@ if (toolkit) {
   for (const d of denormal) {
     console.log(`| RMSprop ${d.label}, ${sizeLabel(d.n)}: subnormal state with flushDenormals ÷ normal step | ${ratio(d.ratio, d.noisy)} | ≤ ${DENORMAL_GOAL} |`);
   }
+}
+if (threads) {
+  const sizes = [...new Set(threads.rows.filter((r) => !r.hog).map((r) => r.n))];
+  const kernels = [...new Set(threads.rows.map((r) => r.kernel))];
+  console.log(`\nTwo threads (${threads.twoThreads ?? "init({ threads: 2 })"}): one thread's time ÷ two threads' time, ParamStore:\n`);
+  console.log(`| kernel | ${sizes.map(sizeLabel).join(" | ")} | 1e6, other core busy |`);
+  console.log(`|---|${sizes.map(() => "--:|").join("")}--:|`);
+  for (const kernel of kernels) {
+    const cell = (r) => (r ? `${r.speedup.toFixed(2)}× (${((r.twoMs * 1e6) / r.n).toFixed(3)} ns)` : "–");
+    const row = (n, hog) => threads.rows.find((r) => r.kernel === kernel && r.n === n && r.hog === hog);
+    console.log(`| ${KERNELS[kernel].label} | ${sizes.map((n) => cell(row(n, false))).join(" | ")} | ${cell(row(1e6, true))} |`);
+  }
+  console.log("\n(ns: two threads' ns per element)");
 }
 if (checklist) {
   const met = checklist.filter((c) => c.ok).length;

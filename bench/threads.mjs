@@ -7,6 +7,7 @@
 // keeps one core busy: there the adaptive fallback should keep two threads within 10% of one.
 // `--json` prints the rows as JSON only (bench/run.mjs reads them).
 import { execFileSync, spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { init, ParamStore, threads, threadsReason } from "../dist/index.js";
@@ -45,7 +46,7 @@ function startHog() {
 /** In a child process: ms per step of `kernel` at `n` elements with `threads` threads. */
 async function child(kernel, n, count, ms) {
   const k = KERNELS[kernel];
-  await init({ backend: "wasm", threads: count });
+  await init({ backend: "wasm", threads: count === "auto" ? "auto" : Number(count) });
   const store = new ParamStore({ w: n });
   fill(store.param("w"), PARAM_SEED);
   fill(store.grad("w"), GRAD_SEED);
@@ -63,6 +64,8 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
   const cases = KERNEL_IDS.flatMap((kernel) => sizes.map((n) => ({ kernel, n, hog: false })));
   if (hog) cases.push(...KERNEL_IDS.map((kernel) => ({ kernel, n: 1e6, hog: true })));
   const self = fileURLToPath(import.meta.url);
+  // "auto" is one thread per core: where that is 2, the two-thread rows are timed with "auto".
+  const two = availableParallelism() === 2 ? "auto" : "2";
   const rows = [];
   let reason;
   for (const c of cases) {
@@ -72,7 +75,7 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
       for (let r = 0; r < rounds; r++) {
         for (const count of r % 2 === 0 ? [1, 2] : [2, 1]) {
           // With a hog, long enough for the fallback's backoff to reach its steady state.
-          const argv = ["--no-liftoff", self, "--child", c.kernel, String(c.n), String(count), String(c.hog ? ms * 3 : ms)];
+          const argv = ["--no-liftoff", self, "--child", c.kernel, String(c.n), count === 1 ? "1" : two, String(c.hog ? ms * 3 : ms)];
           const out = JSON.parse(execFileSync(process.execPath, argv, { encoding: "utf8" }));
           if (count === 2 && out.threads !== 2) reason = out.reason;
           (count === 1 ? one : two).push(out.ms);
@@ -85,14 +88,14 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
     const oneMs = median(one), twoMs = median(two);
     rows.push({ kernel: c.kernel, label: k.label, n: c.n, hog: c.hog, oneMs, twoMs, speedup: oneMs / twoMs });
   }
-  return { rows, reason };
+  return { rows, reason, twoThreads: two === "auto" ? 'init({ threads: "auto" }), 2 on this machine' : "init({ threads: 2 })" };
 }
 
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 
 /** Prints the rows, and the targets: ≥ 1.8× at 1e5..1e7, never below 1/1.05 at 1e3, 1e4, and ≥ 1/1.10 with a hog. */
-export function printThreads({ rows, reason }) {
-  console.log("\nthreads: one step on a ParamStore, one thread vs two (init({ threads: 2 })), each in a fresh process, alternating");
+export function printThreads({ rows, reason, twoThreads = "init({ threads: 2 })" }) {
+  console.log(`\nthreads: one step on a ParamStore, one thread vs two (${twoThreads}), each in a fresh process, alternating`);
   if (reason) console.log(`  two threads were not available: ${reason}`);
   for (const r of rows) {
     const target = r.hog ? 1 / 1.1 : r.n >= 1e5 ? 1.8 : 1 / 1.05;
@@ -107,7 +110,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   if (argv[0] === "--child") {
     const [, kernel, n, count, ms] = argv;
-    process.stdout.write(`${JSON.stringify(await child(kernel, Number(n), Number(count), Number(ms)))}\n`);
+    process.stdout.write(`${JSON.stringify(await child(kernel, Number(n), count, Number(ms)))}\n`);
     process.exit(0);
   }
   const result = await threadRows({ quick: argv.includes("--quick"), hog: argv.includes("--hog") });
