@@ -65,7 +65,7 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
   if (hog) cases.push(...KERNEL_IDS.map((kernel) => ({ kernel, n: 1e6, hog: true })));
   const self = fileURLToPath(import.meta.url);
   // "auto" is one thread per core: where that is 2, the two-thread rows are timed with "auto".
-  const two = availableParallelism() === 2 ? "auto" : "2";
+  const twoArg = availableParallelism() === 2 ? "auto" : "2";
   const rows = [];
   let reason;
   for (const c of cases) {
@@ -75,7 +75,7 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
       for (let r = 0; r < rounds; r++) {
         for (const count of r % 2 === 0 ? [1, 2] : [2, 1]) {
           // With a hog, long enough for the fallback's backoff to reach its steady state.
-          const argv = ["--no-liftoff", self, "--child", c.kernel, String(c.n), count === 1 ? "1" : two, String(c.hog ? ms * 3 : ms)];
+          const argv = ["--no-liftoff", self, "--child", c.kernel, String(c.n), count === 1 ? "1" : twoArg, String(c.hog ? ms * 3 : ms)];
           const out = JSON.parse(execFileSync(process.execPath, argv, { encoding: "utf8" }));
           if (count === 2 && out.threads !== 2) reason = out.reason;
           (count === 1 ? one : two).push(out.ms);
@@ -88,7 +88,7 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
     const oneMs = median(one), twoMs = median(two);
     rows.push({ kernel: c.kernel, label: k.label, n: c.n, hog: c.hog, oneMs, twoMs, speedup: oneMs / twoMs });
   }
-  return { rows, reason, twoThreads: two === "auto" ? 'init({ threads: "auto" }), 2 on this machine' : "init({ threads: 2 })" };
+  return { rows, reason, twoThreads: twoArg === "auto" ? 'init({ threads: "auto" }), 2 on this machine' : "init({ threads: 2 })" };
 }
 
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");

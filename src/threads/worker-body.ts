@@ -84,11 +84,9 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
         const total = Atomics.load(c, L.total);
         if (i >= total) break;
         if (Atomics.compareExchange(c, L.claim, v, v + 1) !== v) continue;
-        // Counted while this thread holds the line the claim just wrote, so that after the
-        // chunk only DONE, which the caller waits on, has to change hands.
-        Atomics.add(c, L.worked, 1);
         const o = i * L.stride;
         call(fns[a[o]!]!, o);
+        Atomics.add(c, L.worked, 1);
         if (Atomics.add(c, L.done, 1) + 1 === total) Atomics.notify(c, L.done);
       }
     }
