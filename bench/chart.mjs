@@ -22,18 +22,18 @@ const STYLE = {
   "tfjs-cpu": ["#8c564b", [], "diamond", 1.5],
   "c-sse4.2": ["#111111", [6, 3], "triangle-up", 1.5],
   "c-native": ["#7f7f7f", [2, 2], "triangle-down", 1.5],
+  "wasm-2-threads": ["#e377c2", [], "circle", 2.5],
 };
 const isC = (id) => id.startsWith("c-");
 // The threads rows (bench/threads.mjs) of the kernels they cover: two threads' time, quiet.
 const TWO_THREADS = { id: "wasm-2-threads", label: "simdopt wasm, zero-copy, 2 threads" };
-STYLE[TWO_THREADS.id] = ["#e377c2", [], "circle", 2.5];
 
 /** The Vega-Lite spec of a bench run ({ meta, results, threads? }). */
 export function chartSpec({ meta, results, threads }) {
   const kernels = meta.kernels.filter((k) => results.some((r) => r.kernel === k && r.available));
   const twoThreads = (threads?.rows ?? []).filter((r) => !r.hog && kernels.includes(r.kernel) && meta.sizes.includes(r.n)).map((r) => {
     const ns = (r.twoMs * 1e6) / r.n;
-    return { kernel: KERNELS[r.kernel].label, n: r.n, impl: TWO_THREADS.label, c: false, marker: "circle", width: 2.5, ns, lo: ns, hi: ns, noisy: false };
+    return { kernel: KERNELS[r.kernel].label, n: r.n, impl: TWO_THREADS.label, c: false, marker: STYLE[TWO_THREADS.id][2], width: STYLE[TWO_THREADS.id][3], ns, lo: ns, hi: ns, noisy: false };
   });
   const shown = IMPLEMENTATIONS.filter((i) => results.some((r) => r.impl === i.id && r.available));
   if (twoThreads.length > 0) shown.splice(shown.findIndex((i) => i.id === "wasm") + 1, 0, TWO_THREADS);

@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
 import { batchFor, time } from "./measure.mjs";
 import { buildNative, runNative } from "./native.mjs";
+import { median } from "./stats.mjs";
 
 if (!process.execArgv.includes("--no-liftoff")) {
   const args = ["--no-liftoff", ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)];
@@ -93,11 +94,6 @@ async function timeOnce(impl, kernel, n) {
   return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8" })).median;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const ROWS = [
   ...["adam", "adamw", "sgd-momentum"].flatMap((kernel) =>

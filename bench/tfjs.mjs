@@ -13,11 +13,11 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { init } from "../dist/index.js";
 import * as simd from "../dist/tfjs.js";
+import { median } from "./stats.mjs";
 
 tf.env().set("IS_TEST", true); // no "install tfjs-node" banner: we mean to time these backends
 setWasmPaths(fileURLToPath(new URL("../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url)));
 const require = createRequire(import.meta.url);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** mulberry32, for data that is the same in every run. */
 function rngOf(seed) {

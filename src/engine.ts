@@ -6,7 +6,7 @@
 import { AliasIndex, checkDistinct } from "./aliasing.js";
 import { MAXIMIZE, PACKED_ROWS, type Backend, type Bound, type BoundIndexed, type JsIndexedKernel, type JsKernel } from "./backend.js";
 import {
-  flagsOf, rowLengthOf, slotWanted, sparseFamilyNames, type Family, type KernelCall, type RowsCall, type Values,
+  flagsOf, groupRowLength, rowLengthOf, slotWanted, sparseFamilyNames, type Family, type KernelCall, type RowsCall, type Values,
 } from "./family.js";
 import { isDetached } from "./detached.js";
 import { GradIntake, type GradInput } from "./grad-intake.js";
@@ -142,10 +142,7 @@ export class Engine<O> {
     const groupOf = this.plans.flatMap((p, i) => p.tensors.map(() => i));
     this.intake = new GradIntake(kind, heap, this.plans, this.tensors, new AliasIndex(this.plans), {
       refuse: (t) => this.sparseRefusal(this.groups[groupOf[t.index]!]!.values),
-      rowLength: (t) => {
-        const values = this.groups[groupOf[t.index]!]!.values;
-        return family.slots.reduce((d, _, k) => d || rowLengthOf(family, values, k), 0);
-      },
+      rowLength: (t) => groupRowLength(family, this.groups[groupOf[t.index]!]!.values),
     }, family.sparse ? " or sparse rows { indices, values, dim }" : "");
     this.call = { flags: 0, n: 0, p: 0, g: 0, s: new Array<number>(family.slots.length).fill(0), step: 0 };
     this.rowsCall = { flags: 0, count: 0, dim: 0, list: 0, next: 0, values: 0, p: 0, s: new Array<number>(family.slots.length).fill(0), step: 0 };
@@ -355,7 +352,7 @@ export class Engine<O> {
     if (ts.length === 0) return;
     if (range === null && plan.span && plan.uniform) return this.chunkPiece(plan, g, ts[0]!, null, 0, plan.total, 16, threads);
     // A chunk of a per-row buffer's tensor holds whole rows.
-    const row = this.family.slots.reduce((d, _, k) => d || rowLengthOf(this.family, g.values, k), 0);
+    const row = groupRowLength(this.family, g.values);
     let off = 0;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;

@@ -167,6 +167,15 @@ export const rowLengthOf = <O>(family: Family<O>, o: Values<O>, k: number): numb
   return key === undefined ? 0 : (o[key as keyof Values<O>] as number);
 };
 
+/** The row length of a group with options `o`: its first per-row buffer's, or 0 if it has none. */
+export function groupRowLength<O>(family: Family<O>, o: Values<O>): number {
+  for (let k = 0; k < family.slots.length; k++) {
+    const d = rowLengthOf(family, o, k);
+    if (d) return d;
+  }
+  return 0;
+}
+
 /** Does a group with options `o` need slot `k`? */
 export const slotWanted = <O>(family: Family<O>, o: Values<O>, k: number): boolean =>
   family.slots[k]!.when?.(o) ?? true;

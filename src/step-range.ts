@@ -1,7 +1,7 @@
 // `step({ range })`: which elements of each param group a step updates. A range is over a
 // group's flat elements, the concatenation of its tensors in order (padding excluded); each
 // group steps the part of the range that falls inside it.
-import { rowLengthOf, type Family, type Values } from "./family.js";
+import { groupRowLength, type Family, type Values } from "./family.js";
 import type { GroupPlan } from "./layout.js";
 import { show } from "./options.js";
 
@@ -62,7 +62,7 @@ export function parseStepOptions<O>(kind: string, family: Family<O>, plans: read
     throw new RangeError(`${what} must be whole numbers with 0 <= start <= end <= ${max} (the largest param group's elements), got ${showRange(range)}`);
   }
   plans.forEach((plan, i) => {
-    const d = family.slots.reduce((r, _, k) => r || rowLengthOf(family, values[i]!, k), 0);
+    const d = groupRowLength(family, values[i]!);
     if (d <= 1) return;
     let off = 0;
     for (const t of plan.tensors) {

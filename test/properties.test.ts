@@ -67,15 +67,35 @@ describe("property: wasm and JS agree bit for bit", () => {
   }
 });
 
+/** Re-seals a checkpoint's trailing CRC-32 over whatever its bytes now are. */
+const reseal = (b: Uint8Array) => {
+  if (b.length >= 4) new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, b.length - 4), true);
+  return b;
+};
+
+/** Edits to a checkpoint of `length` bytes: a few byte writes, a truncation, extra bytes, a re-seal. */
+const mutations = (length: number) => fc.record({
+  edits: fc.array(fc.record({ at: fc.nat(length - 1), byte: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 }),
+  cut: fc.oneof(fc.constant(0), fc.nat(length)),
+  extra: fc.uint8Array({ maxLength: 8 }),
+  seal: fc.boolean(),
+});
+type Mutation = ReturnType<typeof mutations> extends fc.Arbitrary<infer M> ? M : never;
+
+/** `good` with mutation `m` applied, in a copy. */
+function mutated(good: Uint8Array, m: Mutation): Uint8Array {
+  let b: Uint8Array = good.slice();
+  for (const e of m.edits) b[e.at] = e.byte;
+  if (m.cut) b = b.slice(0, m.cut);
+  if (m.extra.length) b = Uint8Array.from([...b, ...m.extra]);
+  return m.seal ? reseal(b) : b;
+}
+
 describe("property: the checkpoint loader never half-loads", () => {
   const build = () => {
     const opt = new RMSprop([{ params: [new Float32Array(6)], momentum: 0.9 }, { params: [new Float32Array(3)], centered: true }]);
     opt.step([Float32Array.of(1, 2, 3, 4, 5, 6), Float32Array.of(-1, 0, 1)]);
     return opt;
-  };
-  const reseal = (b: Uint8Array) => {
-    if (b.length >= 4) new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, b.length - 4), true);
-    return b;
   };
   // Either loads (and then round-trips exactly) or throws the documented error unchanged.
   const loadsOrRefuses = (opt: RMSprop, bytes: Uint8Array, before: Uint8Array) => {
@@ -105,22 +125,10 @@ describe("property: the checkpoint loader never half-loads", () => {
     await init({ backend: "js" });
     const opt = build();
     const good = opt.saveState();
-    const edit = fc.record({ at: fc.nat(good.length - 1), byte: fc.integer({ min: 0, max: 255 }) });
-    const mutation = fc.record({
-      edits: fc.array(edit, { maxLength: 4 }),
-      cut: fc.oneof(fc.constant(0), fc.nat(good.length)),
-      extra: fc.uint8Array({ maxLength: 8 }),
-      seal: fc.boolean(),
-    });
     let loaded = 0;
-    fc.assert(fc.property(mutation, (m) => {
-      let b: Uint8Array = good.slice();
-      for (const e of m.edits) b[e.at] = e.byte;
-      if (m.cut) b = b.slice(0, m.cut);
-      if (m.extra.length) b = Uint8Array.from([...b, ...m.extra]);
-      if (m.seal) b = reseal(b);
+    fc.assert(fc.property(mutations(good.length), (m) => {
       const before = opt.saveState();
-      if (loadsOrRefuses(opt, b, before)) loaded++;
+      if (loadsOrRefuses(opt, mutated(good, m), before)) loaded++;
     }), params(RUNS * 8));
     expect(loaded).toBeGreaterThan(0); // edits inside float data are valid checkpoints
   });
@@ -185,10 +193,6 @@ describe("property: a checkpoint with params and scheduler state never half-load
   };
   type Built = ReturnType<typeof build>;
   const everything = (b: Built) => b.opt.saveState({ params: true, scheduler: b.scheduler });
-  const reseal = (b: Uint8Array) => {
-    if (b.length >= 4) new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, b.length - 4), true);
-    return b;
-  };
   /** Loads, and then round-trips exactly; or throws a CheckpointError and every bit is as it was. */
   const loadsOrRefuses = (b: Built, bytes: Uint8Array) => {
     const before = everything(b);
@@ -209,21 +213,9 @@ describe("property: a checkpoint with params and scheduler state never half-load
     await init({ backend: "js" });
     const b = build();
     const good = everything(b);
-    const edit = fc.record({ at: fc.nat(good.length - 1), byte: fc.integer({ min: 0, max: 255 }) });
-    const mutation = fc.record({
-      edits: fc.array(edit, { maxLength: 4 }),
-      cut: fc.oneof(fc.constant(0), fc.nat(good.length)),
-      extra: fc.uint8Array({ maxLength: 8 }),
-      seal: fc.boolean(),
-    });
     let loaded = 0;
-    fc.assert(fc.property(mutation, (m) => {
-      let bytes: Uint8Array = good.slice();
-      for (const e of m.edits) bytes[e.at] = e.byte;
-      if (m.cut) bytes = bytes.slice(0, m.cut);
-      if (m.extra.length) bytes = Uint8Array.from([...bytes, ...m.extra]);
-      if (m.seal) bytes = reseal(bytes);
-      if (loadsOrRefuses(b, bytes)) loaded++;
+    fc.assert(fc.property(mutations(good.length), (m) => {
+      if (loadsOrRefuses(b, mutated(good, m))) loaded++;
     }), params(RUNS * 8));
     expect(loaded).toBeGreaterThan(0); // edits inside float data are valid checkpoints
   });
