@@ -191,7 +191,9 @@ export class Engine<O> {
         choice.ranThreaded(elements, clock() - t0);
       } else {
         this.runAlone(range, sparse);
-        choice.ranAlone(elements, clock() - t0);
+        const ms = clock() - t0;
+        if (choice.probing) pool!.ping();
+        choice.ranAlone(elements, ms);
       }
     } else this.runAlone(range, sparse);
     if (!intake.allZeroCopy) intake.giveBack(sparse);

@@ -128,6 +128,30 @@ describe("threads: the same bits for any thread count", () => {
     expect(currentBackend().pool!.queue.workerChunks).toBeGreaterThan(before);
   });
 
+  it("a ping gives polling workers nothing to run, and the jobs after it run as before", async () => {
+    const run = (ping: boolean) => {
+      const r = rng(5);
+      const w = Float32Array.from({ length: 200_000 }, () => r() - 0.5);
+      const opt = new RMSprop([w], { lr: 0.01, momentum: 0.9 });
+      for (let k = 0; k < 12; k++) {
+        opt.step([Float32Array.from({ length: w.length }, () => r() - 0.5)]);
+        if (ping) for (let i = 0; i < 3; i++) currentBackend().pool!.ping();
+      }
+      opt.dispose();
+      return w;
+    };
+    await init({ backend: "wasm", threads: 1 });
+    const alone = run(false);
+    await init({ backend: "wasm", threads: 2 });
+    const pool = currentBackend().pool!;
+    const before = pool.queue.workerChunks;
+    for (let i = 0; i < 50; i++) pool.ping();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pool.queue.workerChunks).toBe(before);
+    expect(firstBitDiff(run(true), alone)).toBe(-1);
+    expect(pool.queue.workerChunks).toBeGreaterThan(before);
+  });
+
   it("sparse rows, clipping and the nonFinite scan give the same bits with threads", async () => {
     const run = () => {
       const r = rng(77);
@@ -187,6 +211,18 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
       // Two steps alone (the first is not counted: it may be cold), 256 threaded, a probe of
       // three alone (the first pays for the switch, and is not counted), and threads again.
       expect(runs(next(choice, 2 + 256 + 3 + 10, 0.55))).toEqual([["A", 2], ["T", 256], ["A", 3], ["T", 10]]);
+      // The probe's steps alone keep the workers polling (probing), threaded steps need not.
+      const modes: boolean[] = [];
+      const probing: boolean[] = [];
+      for (let i = 0; i < 260; i++) {
+        const t = choice.wants(N);
+        modes.push(t);
+        probing.push(choice.probing);
+        if (t) choice.ranThreaded(N, 0.55);
+        else choice.ranAlone(N, 1);
+      }
+      expect(runs(modes)).toEqual([["T", 246], ["A", 3], ["T", 11]]);
+      expect(probing).toEqual(modes.map((t) => !t));
     } finally {
       Object.assign(tuning, { minElements: 0, adaptive: false });
     }
@@ -200,6 +236,8 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
       // threaded step costs 3 ms (a worker held a chunk while descheduled): a try is the step
       // that switches (not judged) and three failures.
       expect(runs(next(choice, 2 + 4 + 2 + 4 + 4 + 4 + 8, 3))).toEqual([["A", 2], ["T", 4], ["A", 2], ["T", 4], ["A", 4], ["T", 4], ["A", 8]]);
+      // A backoff lets the workers sleep.
+      expect(choice.probing).toBe(false);
       // Threads pay again: the next try keeps them.
       expect(runs(next(choice, 56, 0.5))).toEqual([["T", 56]]);
       // Two slow steps are noise; three in a row back off, by 2 ms again, not by where it had got to.

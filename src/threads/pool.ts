@@ -165,6 +165,18 @@ export class ChunkQueue {
     return Atomics.load(this.c, WORKED);
   }
 
+  /**
+   * Restarts the polling of workers still polling, with no work for them: a few steps alone
+   * (the fallback's probe) then do not outlast the poll and put them to sleep, which made the
+   * next threaded step wait for a wake-up (1e5-element Adam: 70 µs instead of 40). Workers
+   * asleep stay asleep. A worker that sees the new generation finds the claim counter still of
+   * the one before, and claims nothing.
+   */
+  ping(): void {
+    this.gen = this.gen + 1 >= GEN_LIMIT ? 1 : this.gen + 1;
+    Atomics.store(this.c, GEN, this.gen);
+  }
+
   /** Tells every worker to end (they finish the job in hand first). */
   stop(): void {
     Atomics.store(this.c, STOP, 1);

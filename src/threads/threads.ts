@@ -11,7 +11,8 @@
 // The backoff is counted in the caller's time (2 ms, 4 ms, ... up to 1 s of steps alone), so
 // that a failed try stays a small share of the time whatever the step's size, and threads come
 // back within a second once the cores are free. Every PROBE_EVERY threaded steps, a few steps
-// run alone to keep the average current.
+// run alone to keep the average current; the workers are kept polling through them, so that
+// the threaded step after a probe does not wait for a worker to wake.
 import type { Backend } from "../backend.js";
 import { ChunkQueue, LAYOUT } from "./pool.js";
 import { spawnWorker, type WorkerHandle } from "./spawn.js";
@@ -62,13 +63,23 @@ export class ThreadChoice {
   /** Threaded steps that failed in a row, and threaded steps since the last probe. */
   private fails = 0;
   private sinceProbe = 0;
+  /** Are the steps alone now a probe (a few steps), rather than a backoff? */
+  private probe = false;
+
+  /** Do the steps alone now probe, so that the workers should keep polling (see ChunkQueue.ping)? */
+  get probing(): boolean {
+    return this.probe && !this.threads;
+  }
 
   /** Should a step of `elements` elements be split among the threads? */
   wants(elements: number): boolean {
     if (elements < tuning.minElements) return false;
     if (!tuning.adaptive) return true;
     if (this.threads) {
-      if (++this.sinceProbe >= PROBE_EVERY) this.switchTo(false, PROBE_STEPS);
+      if (++this.sinceProbe >= PROBE_EVERY) {
+        this.switchTo(false, PROBE_STEPS);
+        this.probe = true;
+      }
     } else if (this.solo > 0) this.solo--;
     else if (this.aloneSamples > 0) this.switchTo(true, 0);
     return this.threads;
@@ -97,6 +108,7 @@ export class ThreadChoice {
 
   private switchTo(threads: boolean, solo: number): void {
     this.threads = threads;
+    this.probe = false;
     this.run = 0;
     this.fails = 0;
     this.sinceProbe = 0;
@@ -162,6 +174,11 @@ export class ThreadPool {
   run(): void {
     if (this.stopped) throw new Error("simdopt internal error: a step on threads that were shut down");
     this.queue.run(clock);
+  }
+
+  /** Keeps the workers polling through a step alone (see ChunkQueue.ping). */
+  ping(): void {
+    if (!this.stopped) this.queue.ping();
   }
 
   /** Ends the workers; steps already returned are complete, later ones run on the caller. */
