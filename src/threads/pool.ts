@@ -17,9 +17,10 @@
 // waits for a chunk nobody claimed, so a worker that has not woken costs nothing but its share.
 import type { WorkerStart } from "./worker-body.js";
 
-// GEN and STOP, which polling workers read, sit on a cache line of their own.
-const CLAIM = 0, TOTAL = 1, DONE = 2, WORKED = 3, GEN = 16, STOP = 17, SLEEPING = 18;
-const HEADER_BYTES = 128;
+// GEN and STOP, which polling workers read, sit on a cache line of their own, and WORKED (which
+// only workers write) on another, away from the line the caller polls for DONE.
+const CLAIM = 0, TOTAL = 1, DONE = 2, GEN = 16, STOP = 17, SLEEPING = 18, WORKED = 32;
+const HEADER_BYTES = 192;
 const INDEX_BITS = 12;
 /** Chunks per step at most. */
 export const MAX_CHUNKS = (1 << INDEX_BITS) - 1;

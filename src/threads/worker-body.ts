@@ -67,9 +67,13 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
       // Poll a while after a job (a tight loop's next step comes soon), then sleep. Whoever
       // changes GEN after this worker counts itself asleep notifies; one that changed it before
       // makes the wait return at once.
-      const until = performance.now() + L.spinMs;
+      // The clock is first read after 1,024 polls, so a job that comes sooner costs no read.
+      let until = -1;
       for (let polls = 0; Atomics.load(c, L.gen) === seen;) {
-        if ((++polls & 1023) === 0 && performance.now() > until) {
+        if ((++polls & 1023) !== 0) continue;
+        const now = performance.now();
+        if (until < 0) until = now + L.spinMs;
+        else if (now > until) {
           Atomics.add(c, L.sleeping, 1);
           Atomics.wait(c, L.gen, seen);
           Atomics.sub(c, L.sleeping, 1);
@@ -86,8 +90,8 @@ export function workerBody(receive: (f: (m: WorkerStart) => void) => void, post:
         if (Atomics.compareExchange(c, L.claim, v, v + 1) !== v) continue;
         const o = i * L.stride;
         call(fns[a[o]!]!, o);
-        Atomics.add(c, L.worked, 1);
         if (Atomics.add(c, L.done, 1) + 1 === total) Atomics.notify(c, L.done);
+        Atomics.add(c, L.worked, 1);
       }
     }
     done();
