@@ -1,9 +1,12 @@
 // A pool of worker threads over the wasm backend's shared memory, and when a step uses it.
 //
 // Adaptive use, per optimizer (ThreadChoice). Its steps run in one of two modes, alone or on
-// the threads, and the first step after a switch is never judged: it pays for moving the data
-// between the cores' caches (measured here: an isolated threaded step among steps alone costs
-// more than a step alone, while consecutive threaded steps cost half). Steps alone keep a
+// the threads. The first step alone after a switch is never judged, nor the first
+// UNJUDGED_THREADED threaded ones: they pay for moving the data between the cores' caches and
+// for waking workers that slept (measured here: an isolated threaded step among steps alone
+// costs more than a step alone, while consecutive threaded steps cost half; and on a busy VM
+// the steps right after a wake-up were slow often enough that judging from the second one
+// made a try fail, doubled the backoff, and left whole seconds of steps alone). Steps alone keep a
 // running average of their cost per element. A threaded step that costs more than PAYS × that
 // average fails; FAILS_IN_A_ROW failures in a row (a worker descheduled mid-chunk, as when another process
 // busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
@@ -38,6 +41,8 @@ const BACKOFF_MAX_MS = 1000;
  * fails every step.
  */
 const FAILS_IN_A_ROW = 3;
+/** Threaded steps after a switch that are not judged (see the notes at the top). */
+const UNJUDGED_THREADED = 3;
 /** A threaded step must beat the caller-alone average by this factor to count as paying. */
 const PAYS = 0.95;
 /** After this many threaded steps, PROBE_STEPS run alone to keep the caller-alone average current. */
@@ -95,7 +100,7 @@ export class ThreadChoice {
 
   /** A step of `elements` ran on the threads in `ms`: did it pay? */
   ranThreaded(elements: number, ms: number): void {
-    if (!tuning.adaptive || elements === 0 || this.run++ === 0) return;
+    if (!tuning.adaptive || elements === 0 || this.run++ < UNJUDGED_THREADED) return;
     if (ms / elements <= this.alone * PAYS) {
       this.fails = 0;
       this.backoff = BACKOFF_FIRST_MS;
