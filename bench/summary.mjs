@@ -78,6 +78,7 @@ if (threads) {
     console.log(`| ${KERNELS[kernel].label} | ${sizes.map((n) => cell(row(n, false))).join(" | ")} | ${cell(row(1e6, true))} |`);
   }
   console.log("\n(ns: two threads' ns per element)");
+  if (threads.handoffNs) console.log(`Cross-core hand-off round trip: ${threads.handoffNs.map((x) => `${x.toFixed(0)} ns`).join(" before the rows, ")} after.`);
 }
 if (checklist) {
   const met = checklist.filter((c) => c.ok).length;

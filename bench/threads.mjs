@@ -5,7 +5,8 @@
 // round so that machine noise hits both alike. Prints medians and the speedup
 // (one thread's time / two threads' time). `--hog` adds rows measured while a child process
 // keeps one core busy: there the adaptive fallback should keep two threads within 10% of one.
-// `--json` prints the rows as JSON only (bench/run.mjs reads them).
+// `--json` prints the rows as JSON only (bench/run.mjs reads them). Before and after the rows it
+// measures the cross-core hand-off (handoff.mjs), which moves the rows at 1e5.
 import { execFileSync, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -13,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { init, ParamStore, threads, threadsReason } from "../dist/index.js";
 import * as simdopt from "../dist/index.js";
 import { fill, GRAD_SEED, KERNELS, PARAM_SEED } from "./data.mjs";
+import { handoffRoundTrip } from "./handoff.mjs";
 import { median } from "./stats.mjs";
 
 const KERNEL_IDS = ["rmsprop", "adagrad", "adam"];
@@ -68,6 +70,7 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
   const twoArg = availableParallelism() === 2 ? "auto" : "2";
   const rows = [];
   let reason;
+  const handoffNs = [await handoffRoundTrip()];
   for (const c of cases) {
     const stopHog = c.hog ? startHog() : () => {};
     const one = [], two = [];
@@ -88,14 +91,16 @@ export async function threadRows({ quick = false, hog = false, rounds = quick ? 
     const oneMs = median(one), twoMs = median(two);
     rows.push({ kernel: c.kernel, label: k.label, n: c.n, hog: c.hog, oneMs, twoMs, speedup: oneMs / twoMs });
   }
-  return { rows, reason, twoThreads: twoArg === "auto" ? 'init({ threads: "auto" }), 2 on this machine' : "init({ threads: 2 })" };
+  handoffNs.push(await handoffRoundTrip());
+  return { rows, reason, handoffNs, twoThreads: twoArg === "auto" ? 'init({ threads: "auto" }), 2 on this machine' : "init({ threads: 2 })" };
 }
 
 const sizeLabel = (n) => n.toExponential(0).replace("+", "");
 
 /** Prints the rows, and the targets: ≥ 1.8× at 1e5..1e7, never below 1/1.05 at 1e3, 1e4, and ≥ 1/1.10 with a hog. */
-export function printThreads({ rows, reason, twoThreads = "init({ threads: 2 })" }) {
+export function printThreads({ rows, reason, handoffNs, twoThreads = "init({ threads: 2 })" }) {
   console.log(`\nthreads: one step on a ParamStore, one thread vs two (${twoThreads}), each in a fresh process, alternating`);
+  if (handoffNs) console.log(`  cross-core hand-off round trip (bench/handoff.mjs): ${handoffNs.map((x) => `${x.toFixed(0)} ns`).join(" before the rows, ")} after`);
   if (reason) console.log(`  two threads were not available: ${reason}`);
   for (const r of rows) {
     const target = r.hog ? 1 / 1.1 : r.n >= 1e5 ? 1.8 : 1 / 1.05;
