@@ -9,23 +9,29 @@
 //   GEN    the generation workers poll, then sleep on;  STOP  nonzero: workers end;
 //   SLEEPING workers asleep on GEN: the caller calls Atomics.notify only when some are;
 //   WORKED chunks workers ran, in all (tests check that workers took part).
-//   args   per chunk, STRIDE float64: the kernel's index in `names`, then up to 16 arguments
-//          (i32 pointers and counts, f32 constants: all exact in float64). Wasm ignores
-//          arguments past a kernel's own.
+//   args   per chunk, STRIDE float64 (three whole cache lines): the kernel's index in `names`,
+//          then up to 16 arguments (i32 pointers and counts, f32 constants: all exact in
+//          float64). Wasm ignores arguments past a kernel's own.
 // The caller publishes a job by writing the chunks, TOTAL and DONE, then CLAIM, then GEN, and
-// notifies; it claims chunks like any worker, then waits until DONE reaches TOTAL. It never
-// waits for a chunk nobody claimed, so a worker that has not woken costs nothing but its share.
+// notifies; it takes the first chunk itself, claims the others like any worker, then waits
+// until DONE reaches TOTAL. It never waits for a chunk nobody claimed, so a worker that has not
+// woken costs nothing but its share.
+//
+// Each cache line a worker reads after the caller wrote it costs a hand-off between the cores
+// (0.1-0.5 µs on this project's VM, bench/handoff.mjs), and a threaded step of 1e5 elements
+// takes about 30 µs, so the layout keeps them few: GEN shares its line with CLAIM, TOTAL and
+// DONE (a worker that sees the job has what it needs to claim a chunk), the arguments of a
+// chunk are written only where they changed since the step before and never share a line with
+// another chunk's, and WORKED, which only workers write, has a line of its own.
 import type { WorkerStart } from "./worker-body.js";
 
-// GEN and STOP, which polling workers read, sit on a cache line of their own, and WORKED (which
-// only workers write) on another, away from the line the caller polls for DONE.
-const CLAIM = 0, TOTAL = 1, DONE = 2, GEN = 16, STOP = 17, SLEEPING = 18, WORKED = 32;
+const CLAIM = 0, TOTAL = 1, DONE = 2, GEN = 3, STOP = 16, SLEEPING = 17, WORKED = 32;
 const HEADER_BYTES = 192;
 const INDEX_BITS = 12;
 /** Chunks per step at most. */
 export const MAX_CHUNKS = (1 << INDEX_BITS) - 1;
 const GEN_LIMIT = 2 ** (31 - INDEX_BITS);
-const STRIDE = 18;
+const STRIDE = 24;
 /**
  * How long a worker polls GEN after a job before it sleeps, in ms. Waking a sleeping worker
  * takes about as long as a step of 1e5 elements on a 2-core VM, so without polling threads
@@ -69,6 +75,14 @@ function callChunk(f: Kernel, a: Float64Array, o: number): void {
   }
 }
 
+/**
+ * a[i] = v, unless a[i] already holds v (Object.is: -0 and 0 differ): a write would take the
+ * line from the worker that read it, which would then wait for it again.
+ */
+function put(a: Float64Array, i: number, v: number): void {
+  if (!Object.is(a[i], v)) a[i] = v;
+}
+
 /** Whether Atomics.wait may block this thread (not on a browser's main thread). */
 function canBlock(): boolean {
   try {
@@ -110,10 +124,11 @@ export class ChunkQueue {
       r = (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15) => {
         const a = this.a;
         const o = this.count++ * STRIDE;
-        a[o] = id;
-        a[o + 1] = a0; a[o + 2] = a1; a[o + 3] = a2; a[o + 4] = a3; a[o + 5] = a4; a[o + 6] = a5; a[o + 7] = a6;
-        a[o + 8] = a7; a[o + 9] = a8; a[o + 10] = a9; a[o + 11] = a10; a[o + 12] = a11; a[o + 13] = a12;
-        a[o + 14] = a13; a[o + 15] = a14; a[o + 16] = a15;
+        put(a, o, id);
+        put(a, o + 1, a0); put(a, o + 2, a1); put(a, o + 3, a2); put(a, o + 4, a3); put(a, o + 5, a4);
+        put(a, o + 6, a5); put(a, o + 7, a6); put(a, o + 8, a7); put(a, o + 9, a8); put(a, o + 10, a9);
+        put(a, o + 11, a10); put(a, o + 12, a11); put(a, o + 13, a12); put(a, o + 14, a13); put(a, o + 15, a14);
+        put(a, o + 16, a15);
       };
       this.recorders.set(id, r);
     }
@@ -139,10 +154,14 @@ export class ChunkQueue {
     const gen = this.gen;
     Atomics.store(c, TOTAL, total);
     Atomics.store(c, DONE, 0);
-    Atomics.store(c, CLAIM, gen << INDEX_BITS);
+    // The first chunk is the caller's before anyone looks: it starts without waiting for a
+    // compare-exchange on the line that workers are reading.
+    Atomics.store(c, CLAIM, (gen << INDEX_BITS) | 1);
     Atomics.store(c, GEN, gen);
     if (Atomics.load(c, SLEEPING) > 0) Atomics.notify(c, GEN);
     const a = this.a, fns = this.fns;
+    callChunk(fns[a[0]!]!, a, 0);
+    Atomics.add(c, DONE, 1);
     for (;;) {
       const v = Atomics.load(c, CLAIM);
       const i = v & MAX_CHUNKS;
