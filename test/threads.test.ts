@@ -203,25 +203,25 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
     return out;
   };
 
-  it("times steps alone first, keeps threads while they pay, and probes alone after every 256 threaded steps", () => {
+  it("times steps alone first, keeps threads while they pay, and probes alone after every 1,024 threaded steps", () => {
     Object.assign(tuning, { minElements: 65_536, adaptive: true });
     try {
       const choice = new ThreadChoice();
       expect(choice.wants(1000)).toBe(false); // below the threshold: alone, untimed
-      // Two steps alone (the first is not counted: it may be cold), 256 threaded, a probe of
+      // Two steps alone (the first is not counted: it may be cold), 1,024 threaded, a probe of
       // three alone (the first pays for the switch, and is not counted), and threads again.
-      expect(runs(next(choice, 2 + 256 + 3 + 10, 0.55))).toEqual([["A", 2], ["T", 256], ["A", 3], ["T", 10]]);
+      expect(runs(next(choice, 2 + 1024 + 3 + 10, 0.55))).toEqual([["A", 2], ["T", 1024], ["A", 3], ["T", 10]]);
       // The probe's steps alone keep the workers polling (probing), threaded steps need not.
       const modes: boolean[] = [];
       const probing: boolean[] = [];
-      for (let i = 0; i < 260; i++) {
+      for (let i = 0; i < 1028; i++) {
         const t = choice.wants(N);
         modes.push(t);
         probing.push(choice.probing);
         if (t) choice.ranThreaded(N, 0.55);
         else choice.ranAlone(N, 1);
       }
-      expect(runs(modes)).toEqual([["T", 246], ["A", 3], ["T", 11]]);
+      expect(runs(modes)).toEqual([["T", 1014], ["A", 3], ["T", 11]]);
       expect(probing).toEqual(modes.map((t) => !t));
     } finally {
       Object.assign(tuning, { minElements: 0, adaptive: false });

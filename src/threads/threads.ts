@@ -45,8 +45,12 @@ const FAILS_IN_A_ROW = 3;
 const UNJUDGED_THREADED = 3;
 /** A threaded step must beat the caller-alone average by this factor to count as paying. */
 const PAYS = 0.95;
-/** After this many threaded steps, PROBE_STEPS run alone to keep the caller-alone average current. */
-const PROBE_EVERY = 256;
+/**
+ * After this many threaded steps, PROBE_STEPS run alone to keep the caller-alone average
+ * current (three steps alone, with the one that is not judged, every 256 cost about 1% of a
+ * 1e5-element step on two threads).
+ */
+const PROBE_EVERY = 1024;
 const PROBE_STEPS = 2;
 /** How long init waits for workers to start and pass their self-test. */
 const START_TIMEOUT_MS = 15_000;
