@@ -233,9 +233,14 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
     try {
       const choice = new ThreadChoice();
       // Steps alone take 1 ms, so the backoff's 2 ms, 4 ms, ... are 2, 4, ... steps. Every
-      // threaded step costs 3 ms (a worker held a chunk while descheduled): a try is three
-      // steps not judged (the switch, and waking the workers) and three failures.
-      expect(runs(next(choice, 2 + 6 + 2 + 6 + 4 + 6 + 8, 3))).toEqual([["A", 2], ["T", 6], ["A", 2], ["T", 6], ["A", 4], ["T", 6], ["A", 8]]);
+      // threaded step costs 3 ms (a worker held a chunk while descheduled): a try is the step
+      // that switches (not judged) and three failures (3 ms is more than twice a step alone, so
+      // the steps right after the switch fail too).
+      expect(runs(next(choice, 2 + 4 + 2 + 4 + 4 + 4 + 8, 3))).toEqual([["A", 2], ["T", 4], ["A", 2], ["T", 4], ["A", 4], ["T", 4], ["A", 8]]);
+      // Right after a switch, a step up to twice a step alone (waking the workers) is not a
+      // failure: a try whose steps take 1.5 ms costs the switch, two lenient steps and three failures.
+      const waking = new ThreadChoice();
+      expect(runs(next(waking, 2 + 6 + 2, 1.5))).toEqual([["A", 2], ["T", 6], ["A", 2]]);
       // A backoff lets the workers sleep.
       expect(choice.probing).toBe(false);
       // Threads pay again: the next try keeps them.

@@ -1,12 +1,13 @@
 // A pool of worker threads over the wasm backend's shared memory, and when a step uses it.
 //
 // Adaptive use, per optimizer (ThreadChoice). Its steps run in one of two modes, alone or on
-// the threads. The first step alone after a switch is never judged, nor the first
-// UNJUDGED_THREADED threaded ones: they pay for moving the data between the cores' caches and
-// for waking workers that slept (measured here: an isolated threaded step among steps alone
-// costs more than a step alone, while consecutive threaded steps cost half; and on a busy VM
-// the steps right after a wake-up were slow often enough that judging from the second one
-// made a try fail, doubled the backoff, and left whole seconds of steps alone). Steps alone keep a
+// the threads. The first step alone after a switch is never judged, nor the first threaded
+// one, and the next UNJUDGED_THREADED - 1 threaded ones fail only when they take more than
+// WAKING × a step alone: they pay for moving the data between the cores' caches and for waking
+// workers that slept (measured here: an isolated threaded step among steps alone costs more
+// than a step alone, while consecutive threaded steps cost half; and on a busy VM the steps
+// right after a wake-up were slow often enough that judging them as the others made a try
+// fail, doubled the backoff, and left whole seconds of steps alone). Steps alone keep a
 // running average of their cost per element. A threaded step that costs more than PAYS × that
 // average fails; FAILS_IN_A_ROW failures in a row (a worker descheduled mid-chunk, as when another process
 // busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
@@ -41,8 +42,12 @@ const BACKOFF_MAX_MS = 1000;
  * fails every step.
  */
 const FAILS_IN_A_ROW = 3;
-/** Threaded steps after a switch that are not judged (see the notes at the top). */
+/**
+ * Threaded steps after a switch that are judged leniently: the first not at all, the next ones
+ * fail only above WAKING × a step alone (see the notes at the top).
+ */
 const UNJUDGED_THREADED = 3;
+const WAKING = 2;
 /** A threaded step must beat the caller-alone average by this factor to count as paying. */
 const PAYS = 0.95;
 /**
@@ -104,8 +109,14 @@ export class ThreadChoice {
 
   /** A step of `elements` ran on the threads in `ms`: did it pay? */
   ranThreaded(elements: number, ms: number): void {
-    if (!tuning.adaptive || elements === 0 || this.run++ < UNJUDGED_THREADED) return;
-    if (ms / elements <= this.alone * PAYS) {
+    if (!tuning.adaptive || elements === 0) return;
+    const run = this.run++;
+    if (run === 0) return;
+    // Right after the switch, only a step that a busy core held up (more than WAKING × a step
+    // alone) fails: with another process on the cores each try then costs four steps, not six.
+    const waking = run < UNJUDGED_THREADED;
+    if (ms / elements <= this.alone * (waking ? WAKING : PAYS)) {
+      if (waking) return;
       this.fails = 0;
       this.backoff = BACKOFF_FIRST_MS;
       return;
