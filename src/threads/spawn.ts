@@ -2,7 +2,7 @@
 // has: `worker_threads` (Node, Bun, Deno), unref'd so that it never keeps the process alive,
 // or a Web Worker from a blob: URL (browsers). The source is built into the bundle, so
 // this works from dist/ in ESM and CommonJS alike, with no file to resolve.
-import { workerBody, type WorkerReply, type WorkerStart } from "./worker-body.js";
+import { callChunk, workerBody, type WorkerReply, type WorkerStart } from "./worker-body.js";
 
 /** A started worker, whatever its kind. */
 export interface WorkerHandle {
@@ -39,7 +39,8 @@ export function spawnUnavailableReason(): string | undefined {
   return "this runtime cannot start worker threads (it has no Worker)";
 }
 
-const body = () => workerBody.toString();
+/** The worker's source: its body called with the host's three hooks (source text) and callChunk. */
+const source = (hooks: string) => `(${workerBody.toString()})(${hooks}, ${callChunk.toString()});`;
 
 /** Starts one worker; rejects when this runtime cannot. */
 export async function spawnWorker(): Promise<WorkerHandle> {
@@ -49,8 +50,8 @@ export async function spawnWorker(): Promise<WorkerHandle> {
     const specifier = ["node", "worker_threads"].join(":");
     const wt = (await import(/* @vite-ignore */ specifier)) as { Worker: new (url: URL) => NodeWorker };
     // A data: URL is loaded as an ES module whatever the parent is (CommonJS, ESM, --input-type).
-    const src = `import { parentPort } from "node:worker_threads";\n(${body()})(` +
-      `(f) => parentPort.once("message", f), (m) => parentPort.postMessage(m), () => parentPort.close());`;
+    const src = `import { parentPort } from "node:worker_threads";\n` +
+      source(`(f) => parentPort.once("message", f), (m) => parentPort.postMessage(m), () => parentPort.close()`);
     const w = new wt.Worker(new URL(`data:text/javascript;charset=utf-8,${encodeURIComponent(src)}`));
     w.unref();
     return {
@@ -63,7 +64,7 @@ export async function spawnWorker(): Promise<WorkerHandle> {
     };
   }
   const W = g.Worker!;
-  const src = `(${body()})((f) => { self.onmessage = (e) => f(e.data); }, (m) => self.postMessage(m), () => self.close());`;
+  const src = source(`(f) => { self.onmessage = (e) => f(e.data); }, (m) => self.postMessage(m), () => self.close()`);
   // A blob: URL is same-origin, which a cross-origin isolated page requires of its workers;
   // a data: URL where there is no Blob.
   const url = typeof Blob === "function" && typeof URL.createObjectURL === "function"
