@@ -228,7 +228,7 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
     }
   });
 
-  it("falls back to the caller alone after three threaded steps in a row that cost more, retrying after 2, 4, 8 ... ms alone, and starts over when they pay", () => {
+  it("falls back to the caller alone after three threaded steps in a row that cost more, retrying after 2, 4, 8 ... ms alone, and starts over once a try has paid for 16 steps", () => {
     Object.assign(tuning, { minElements: 65_536, adaptive: true });
     try {
       const choice = new ThreadChoice();
@@ -248,6 +248,20 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
       // Two slow steps are noise; three in a row back off, by 2 ms again, not by where it had got to.
       expect(runs([...next(choice, 2, 3), ...next(choice, 1, 0.5), ...next(choice, 3, 3), ...next(choice, 4, 0.5)]))
         .toEqual([["T", 6], ["A", 2], ["T", 2]]);
+      // One step that pays among slow ones does not start the backoff over: a try must pay
+      // for 16 steps (with another process on a core, a lucky step came every few tries).
+      const lucky = new ThreadChoice();
+      const tries: boolean[] = [];
+      for (let i = 0, j = 0; i < 2 + 7 + 2 + 7 + 4 + 7 + 8; i++) {
+        const t = lucky.wants(N);
+        tries.push(t);
+        if (t) lucky.ranThreaded(N, [3, 3, 3, 0.5, 3, 3, 3][j++ % 7]!);
+        else {
+          j = 0;
+          lucky.ranAlone(N, 1);
+        }
+      }
+      expect(runs(tries)).toEqual([["A", 2], ["T", 7], ["A", 2], ["T", 7], ["A", 4], ["T", 7], ["A", 8]]);
       // The backoff is time: with steps alone of 0.25 ms, 2 ms is 8 steps; it stops doubling at 1 s.
       const fast = new ThreadChoice();
       const gaps = runs(next(fast, 20_000, 3, 0.25)).filter(([m]) => m === "A").map(([, k]) => k);

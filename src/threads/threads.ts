@@ -11,7 +11,10 @@
 // running average of their cost per element. A threaded step that costs more than PAYS × that
 // average fails; FAILS_IN_A_ROW failures in a row (a worker descheduled mid-chunk, as when another process
 // busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
-// a backoff that doubles after each failed try and starts over after a step where threads paid.
+// a backoff that doubles after each failed try and starts over once a try has paid for PROVEN
+// steps (one step that paid did not prove much: with another process on the second core, a try
+// often held one lucky step among its slow ones, and the backoff then started over at 2 ms
+// every few tries, where it should have grown towards 1 s).
 // The backoff is counted in the caller's time (2 ms, 4 ms, ... up to 1 s of steps alone), so
 // that a failed try stays a small share of the time whatever the step's size, and threads come
 // back within a second once the cores are free. Every PROBE_EVERY threaded steps, a few steps
@@ -48,6 +51,8 @@ const FAILS_IN_A_ROW = 3;
  */
 const UNJUDGED_THREADED = 3;
 const WAKING = 2;
+/** Threaded steps of one try that must pay before the backoff starts over at BACKOFF_FIRST_MS. */
+const PROVEN = 16;
 /** A threaded step must beat the caller-alone average by this factor to count as paying. */
 const PAYS = 0.95;
 /**
@@ -77,6 +82,8 @@ export class ThreadChoice {
   /** Threaded steps that failed in a row, and threaded steps since the last probe. */
   private fails = 0;
   private sinceProbe = 0;
+  /** Threaded steps of this try that paid. */
+  private paid = 0;
   /** Are the steps alone now a probe (a few steps), rather than a backoff? */
   private probe = false;
 
@@ -118,7 +125,7 @@ export class ThreadChoice {
     if (ms / elements <= this.alone * (waking ? WAKING : PAYS)) {
       if (waking) return;
       this.fails = 0;
-      this.backoff = BACKOFF_FIRST_MS;
+      if (++this.paid === PROVEN) this.backoff = BACKOFF_FIRST_MS;
       return;
     }
     if (++this.fails < FAILS_IN_A_ROW) return;
@@ -132,6 +139,7 @@ export class ThreadChoice {
     this.run = 0;
     this.fails = 0;
     this.sinceProbe = 0;
+    this.paid = 0;
     this.solo = solo;
   }
 }
