@@ -1,8 +1,9 @@
-// `npm run bench`: one optimizer step of simdopt against JS, TensorFlow.js and native C, at
-// sizes 1e3..1e7, for each configuration of data.mjs (RMSprop, RMSprop centered+momentum,
-// Adagrad, Adam, AdamW, SGD momentum); then the toolkit's costs next to the step they go with
-// (clipping, sparse rows, the denormal guard: toolkit.mjs). Prints tables and a checklist of
-// speed targets, writes a chart and, with --json PATH, every measurement.
+// `npm run bench`: one thread against two (threads.mjs); one optimizer step of simdopt against
+// JS, TensorFlow.js and native C, at sizes 1e3..1e7, for each configuration of data.mjs
+// (RMSprop, RMSprop centered+momentum, Adagrad, Adam, AdamW, SGD momentum); then the toolkit's
+// costs next to the step they go with (clipping, sparse rows, the denormal guard: toolkit.mjs).
+// Prints tables and a checklist of speed targets, writes a chart and, with --json PATH, every
+// measurement.
 //
 //   node bench/run.mjs [--quick] [--only KERNEL,...] [--json PATH] [--chart PATH] [--rounds N]
 //
@@ -142,6 +143,15 @@ console.log(`${args.quick ? "quick" : "full"} run: sizes ${SIZES.map((n) => size
   `TF.js cpu backend timed up to ${sizeLabel(config.tfCpuMax)} only (slow beyond)`);
 console.log("wasm (simdopt's and TF.js's) runs V8's optimised code from the first call (--no-liftoff): the code a training loop runs after a few steps\n");
 
+// Threads first, in a process of their own (starting workers there leaves this one as it was):
+// of all the rows they depend most on the rest of the machine (the cross-core hand-off, other
+// work on the second core), so the run's first lines tell whether the machine is quiet enough.
+const threadsArgv = ["--no-liftoff", fileURLToPath(new URL("./threads.mjs", import.meta.url)), "--json", "--hog", ...(args.quick ? ["--quick"] : [])];
+const threadResults = JSON.parse(execFileSync(process.execPath, threadsArgv, { encoding: "utf8" }));
+printThreads(threadResults);
+console.log();
+sampleLoad();
+
 const results = [];
 let remeasureMs = 0;
 for (const kernel of kernels) {
@@ -242,11 +252,6 @@ console.log();
 const checklist = printChecklist(results, { ...extra, toolkit: tools });
 const memoryPaths = await groups({ rounds: ROUNDS, timing: TIMING });
 printGroups(memoryPaths, results);
-// Threads in a process of their own: starting workers there leaves this one as it was.
-const threadsArgv = ["--no-liftoff", fileURLToPath(new URL("./threads.mjs", import.meta.url)), "--json", "--hog", ...(args.quick ? ["--quick"] : [])];
-const threadResults = JSON.parse(execFileSync(process.execPath, threadsArgv, { encoding: "utf8" }));
-printThreads(threadResults);
-sampleLoad();
 const cold = coldStart(config.coldStarts);
 console.log(`\n${describeColdStart(cold)}`);
 sampleLoad();
