@@ -228,7 +228,7 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
     }
   });
 
-  it("falls back to the caller alone after three threaded steps in a row that cost more, retrying after 2, 4, 8 ... ms alone, and starts over once a try has paid for 16 steps", () => {
+  it("falls back to the caller alone when three of the last five threaded steps cost more, retrying after 2, 4, 8 ... ms alone, and starts over once a try has paid for 16 steps", () => {
     Object.assign(tuning, { minElements: 65_536, adaptive: true });
     try {
       const choice = new ThreadChoice();
@@ -245,9 +245,13 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
       expect(choice.probing).toBe(false);
       // Threads pay again: the next try keeps them.
       expect(runs(next(choice, 56, 0.5))).toEqual([["T", 56]]);
-      // Two slow steps are noise; three in a row back off, by 2 ms again, not by where it had got to.
-      expect(runs([...next(choice, 2, 3), ...next(choice, 1, 0.5), ...next(choice, 3, 3), ...next(choice, 4, 0.5)]))
-        .toEqual([["T", 6], ["A", 2], ["T", 2]]);
+      // Two slow steps among the last five are noise; three back off (by 2 ms again, not by
+      // where it had got to, as this try paid for more than 16 steps), whether in a row or not.
+      const judged = (times: number[]) => times.flatMap((ms) => next(choice, 1, ms));
+      expect(runs([...judged([3, 0.5, 3, 0.5, 0.5, 0.5, 3, 0.5]), ...judged([3, 0.5, 3]), ...next(choice, 4, 0.5)]))
+        .toEqual([["T", 11], ["A", 2], ["T", 2]]);
+      expect(runs(next(choice, 20, 0.5))).toEqual([["T", 20]]);
+      expect(runs([...next(choice, 3, 3), ...next(choice, 4, 0.5)])).toEqual([["T", 3], ["A", 2], ["T", 2]]);
       // One step that pays among slow ones does not start the backoff over: a try must pay
       // for 16 steps (with another process on a core, a lucky step came every few tries).
       const lucky = new ThreadChoice();
@@ -255,7 +259,7 @@ describe("threads: the adaptive fallback (timings given, not measured)", () => {
       for (let i = 0, j = 0; i < 2 + 7 + 2 + 7 + 4 + 7 + 8; i++) {
         const t = lucky.wants(N);
         tries.push(t);
-        if (t) lucky.ranThreaded(N, [3, 3, 3, 0.5, 3, 3, 3][j++ % 7]!);
+        if (t) lucky.ranThreaded(N, [3, 0.5, 0.5, 0.5, 3, 3, 3][j++ % 7]!);
         else {
           j = 0;
           lucky.ranAlone(N, 1);

@@ -9,8 +9,9 @@
 // right after a wake-up were slow often enough that judging them as the others made a try
 // fail, doubled the backoff, and left whole seconds of steps alone). Steps alone keep a
 // running average of their cost per element. A threaded step that costs more than PAYS × that
-// average fails; FAILS_IN_A_ROW failures in a row (a worker descheduled mid-chunk, as when another process
-// busies the cores, or cores that share too little memory bandwidth) switch to steps alone for
+// average fails; FAILS of the last WINDOW judged threaded steps failing (a worker descheduled
+// mid-chunk, as when another process busies the cores, or cores that share too little memory
+// bandwidth) switch to steps alone for
 // a backoff that doubles after each failed try and starts over once a try has paid for PROVEN
 // steps (one step that paid did not prove much: with another process on the second core, a try
 // often held one lucky step among its slow ones, and the backoff then started over at 2 ms
@@ -40,11 +41,15 @@ export const tuning = { minElements: THREAD_MIN_ELEMENTS, chunkMin: CHUNK_MIN, c
 const BACKOFF_FIRST_MS = 2;
 const BACKOFF_MAX_MS = 1000;
 /**
- * Failed threaded steps in a row that switch to steps alone. One or two are noise on a busy
- * machine (another process preempting a thread for a moment); a worker that has lost its core
- * fails every step.
+ * Failed steps among the last WINDOW judged threaded ones that switch to steps alone: the
+ * threaded steps' median then costs more than a step alone. One or two are noise on a busy
+ * machine (another process preempting a thread for a moment), and a worker that has lost its
+ * core fails every step; but with another process sharing the cores, a try's steps were often
+ * slow and fast by turns, and a rule of three failures in a row let such a try run on (one
+ * measured: its median threaded step took 1.13× the median step alone).
  */
-const FAILS_IN_A_ROW = 3;
+const FAILS = 3;
+const WINDOW = 5;
 /**
  * Threaded steps after a switch that are judged leniently: the first not at all, the next ones
  * fail only above WAKING × a step alone (see the notes at the top).
@@ -80,7 +85,8 @@ export class ThreadChoice {
   private alone = 0;
   private aloneSamples = 0;
   /** Threaded steps that failed in a row, and threaded steps since the last probe. */
-  private fails = 0;
+  /** The last WINDOW judged threaded steps of this try, newest in bit 0: 1 where one failed. */
+  private recent = 0;
   private sinceProbe = 0;
   /** Threaded steps of this try that paid. */
   private paid = 0;
@@ -122,13 +128,14 @@ export class ThreadChoice {
     // Right after the switch, only a step that a busy core held up (more than WAKING × a step
     // alone) fails: with another process on the cores each try then costs four steps, not six.
     const waking = run < UNJUDGED_THREADED;
-    if (ms / elements <= this.alone * (waking ? WAKING : PAYS)) {
-      if (waking) return;
-      this.fails = 0;
+    const failed = ms / elements > this.alone * (waking ? WAKING : PAYS);
+    if (!failed && waking) return;
+    this.recent = ((this.recent << 1) | (failed ? 1 : 0)) & ((1 << WINDOW) - 1);
+    if (!failed) {
       if (++this.paid === PROVEN) this.backoff = BACKOFF_FIRST_MS;
       return;
     }
-    if (++this.fails < FAILS_IN_A_ROW) return;
+    if (bitCount(this.recent) < FAILS) return;
     this.switchTo(false, Math.max(1, Math.round(this.backoff / (this.alone * elements))));
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
@@ -137,11 +144,17 @@ export class ThreadChoice {
     this.threads = threads;
     this.probe = false;
     this.run = 0;
-    this.fails = 0;
+    this.recent = 0;
     this.sinceProbe = 0;
     this.paid = 0;
     this.solo = solo;
   }
+}
+
+function bitCount(x: number): number {
+  let n = 0;
+  for (; x !== 0; x &= x - 1) n++;
+  return n;
 }
 
 export class ThreadPool {
