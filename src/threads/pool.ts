@@ -18,7 +18,7 @@
 // woken costs nothing but its share.
 //
 // Each cache line a worker reads after the caller wrote it costs a hand-off between the cores
-// (0.1-0.5 µs on this project's VM, bench/handoff.mjs), and a threaded step of 1e5 elements
+// (0.1–0.5 µs one way on this project's VM, at times more, bench/handoff.mjs), and a threaded step of 1e5 elements
 // takes about 30 µs, so the layout keeps them few: GEN shares its line with CLAIM, TOTAL and
 // DONE (a worker that sees the job has what it needs to claim a chunk), the arguments of a
 // chunk are written only where they changed since the step before and never share a line with

@@ -11,11 +11,10 @@
 // running average of their cost per element. A threaded step that costs more than PAYS × that
 // average fails; FAILS of the last WINDOW judged threaded steps failing (a worker descheduled
 // mid-chunk, as when another process busies the cores, or cores that share too little memory
-// bandwidth) switch to steps alone for
-// a backoff that doubles after each failed try and starts over once a try has paid for PROVEN
-// steps (one step that paid did not prove much: with another process on the second core, a try
-// often held one lucky step among its slow ones, and the backoff then started over at 2 ms
-// every few tries, where it should have grown towards 1 s).
+// bandwidth) switch to steps alone for a backoff that doubles after each failed try and starts
+// over once a try has paid for PROVEN steps (one step that paid did not prove much: with another
+// process on the second core, a try often held one lucky step among its slow ones, and the
+// backoff then started over at 2 ms every few tries, where it should have grown towards 1 s).
 // The backoff is counted in the caller's time (2 ms, 4 ms, ... up to 1 s of steps alone), so
 // that a failed try stays a small share of the time whatever the step's size, and threads come
 // back within a second once the cores are free. Every PROBE_EVERY threaded steps, a few steps
@@ -84,9 +83,9 @@ export class ThreadChoice {
   /** Average ms per element of a step alone, and how many steps it averages (at most counted to 2). */
   private alone = 0;
   private aloneSamples = 0;
-  /** Threaded steps that failed in a row, and threaded steps since the last probe. */
   /** The last WINDOW judged threaded steps of this try, newest in bit 0: 1 where one failed. */
   private recent = 0;
+  /** Threaded steps since the last probe. */
   private sinceProbe = 0;
   /** Threaded steps of this try that paid. */
   private paid = 0;

@@ -51,7 +51,7 @@ export function workerBody(
   receive: (f: (m: WorkerStart) => void) => void, post: (m: WorkerReply) => void, done: () => void, call: typeof callChunk,
 ): void {
   receive((m) => {
-    let fns: Array<(...a: number[]) => void>;
+    let fns: Kernel[];
     let c: Int32Array;
     let a: Float64Array;
     try {
